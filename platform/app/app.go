@@ -1,0 +1,100 @@
+// Package app is the common shape of a service binary: subcommands, a JSON
+// logger, signal handling and telemetry, so each main.go only says what is
+// particular to its service.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/seminarhub/seminarhub/platform/buildinfo"
+	"github.com/seminarhub/seminarhub/platform/config"
+	"github.com/seminarhub/seminarhub/platform/logging"
+	"github.com/seminarhub/seminarhub/platform/server"
+	"github.com/seminarhub/seminarhub/platform/telemetry"
+)
+
+// Command is one subcommand of a service binary.
+type Command func(ctx context.Context, log *slog.Logger) error
+
+// Main loads nothing itself: the caller has loaded and validated its config
+// (so a bad variable is reported before anything starts) and passes the
+// shared part. The first argument picks the command; "serve" is the default,
+// "healthcheck" is always available for container health checks.
+func Main(service string, base config.Base, commands map[string]Command) {
+	log := logging.New(os.Stdout, service, base.LogLevel)
+	name := "serve"
+	if len(os.Args) > 1 {
+		name = os.Args[1]
+	}
+	if name == "healthcheck" {
+		os.Exit(healthcheck(base.Addr))
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		names := []string{"healthcheck"}
+		for n := range commands {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		fmt.Fprintf(os.Stderr, "usage: %s [%s]\n", service, strings.Join(names, "|"))
+		os.Exit(2)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	flush, err := telemetry.Setup(ctx, service, buildinfo.Version)
+	if err != nil {
+		log.Error("telemetry setup failed", "error", err.Error())
+		os.Exit(1)
+	}
+	log.Info("starting", "command", name, "version", buildinfo.Version, "commit", buildinfo.CommitOrVCS(), "addr", base.Addr, "environment", base.Environment)
+	err = cmd(ctx, log)
+	fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = flush(fctx)
+	if err != nil {
+		log.Error("exited with error", "command", name, "error", err.Error())
+		os.Exit(1)
+	}
+}
+
+// Serve runs handler on base.Addr until ctx ends, then drains.
+func Serve(ctx context.Context, log *slog.Logger, base config.Base, ready *server.Readiness, handler http.Handler) error {
+	srv := server.NewHTTPServer(handler, log)
+	return server.Run(ctx, log, srv, ready, server.Options{
+		Addr: base.Addr, DrainDelay: base.DrainDelay, ShutdownTimeout: base.ShutdownTimeout,
+	})
+}
+
+// healthcheck asks the local /healthz; distroless images have no curl.
+func healthcheck(addr string) int {
+	client := &http.Client{Timeout: 2 * time.Second}
+	url := "http://" + addr + "/healthz"
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		client.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", path)
+		}}
+		url = "http://unix/healthz"
+	}
+	resp, err := client.Get(url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "healthcheck:", err)
+		return 1
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, "healthcheck: status", resp.StatusCode)
+		return 1
+	}
+	return 0
+}

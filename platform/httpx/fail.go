@@ -1,0 +1,44 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/seminarhub/seminarhub/platform/postgres"
+	"github.com/seminarhub/seminarhub/platform/problem"
+)
+
+// ErrUnavailable marks a dependency that did not answer (503).
+var ErrUnavailable = errors.New("service temporarily unavailable")
+
+// Fail answers err with the status its kind calls for. Anything that is
+// neither a broken rule nor an outage is a bug: logged in full, answered
+// with a bare 500 that leaks nothing.
+func Fail(c *gin.Context, log *slog.Logger, err error) {
+	if p, ok := problem.As(err); ok {
+		switch p.Kind {
+		case problem.Invalid:
+			c.AbortWithStatusJSON(http.StatusBadRequest, ErrorBody{Error: p.Message, Fields: p.Fields})
+		case problem.Forbidden:
+			Abort(c, http.StatusForbidden, p.Message)
+		case problem.NotFound:
+			Abort(c, http.StatusNotFound, p.Message)
+		case problem.Unauthenticated:
+			Unauthorized(c, p.Message)
+		default:
+			Abort(c, http.StatusInternalServerError, "internal server error")
+		}
+		return
+	}
+	if errors.Is(err, ErrUnavailable) || postgres.Unavailable(err) || errors.Is(err, context.Canceled) {
+		log.WarnContext(c.Request.Context(), "dependency unavailable", "error", err.Error())
+		Abort(c, http.StatusServiceUnavailable, "service temporarily unavailable, try again shortly")
+		return
+	}
+	log.ErrorContext(c.Request.Context(), "request failed", "error", err.Error())
+	Abort(c, http.StatusInternalServerError, "internal server error")
+}

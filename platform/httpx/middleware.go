@@ -1,0 +1,116 @@
+package httpx
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
+)
+
+// RequestIDHeader carries one id per request from the edge through every service.
+const RequestIDHeader = "X-Request-ID"
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+// NewEngine returns a gin engine with the middleware every service needs, in
+// order: panic recovery as JSON 500, a server span, the request id, one access
+// log line. Unknown paths and methods answer JSON 404/405.
+func NewEngine(service string, log *slog.Logger) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	// Our own path normalisation (see StripTrailingSlash) replaces gin's
+	// redirects: a redirected POST loses its body.
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	r.Use(recovery(log), otelgin.Middleware(service), requestID, accessLog(log))
+	r.NoRoute(func(c *gin.Context) { Abort(c, http.StatusNotFound, "not found") })
+	r.NoMethod(func(c *gin.Context) { Abort(c, http.StatusMethodNotAllowed, "method not allowed") })
+	return r
+}
+
+// StripTrailingSlash routes "/a/b/" and "/a/b" alike without a redirect.
+func StripTrailingSlash(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+			r.URL.Path = strings.TrimRight(p, "/")
+			if r.URL.Path == "" {
+				r.URL.Path = "/"
+			}
+			r.URL.RawPath = ""
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// RequestID returns the id of the request being served.
+func RequestID(c *gin.Context) string { return RequestIDFrom(c.Request.Context()) }
+
+// RequestIDFrom returns the request id stored in ctx, for outgoing calls.
+func RequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+func requestID(c *gin.Context) {
+	id := c.GetHeader(RequestIDHeader)
+	if id == "" || len(id) > 128 {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey, id))
+	c.Header(RequestIDHeader, id)
+	c.Next()
+}
+
+func accessLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		level := slog.LevelInfo
+		if c.Writer.Status() >= 500 {
+			level = slog.LevelError
+		}
+		log.Log(c.Request.Context(), level, "request",
+			"method", c.Request.Method,
+			"route", route,
+			"path", c.Request.URL.Path,
+			"status", c.Writer.Status(),
+			"latency_ms", float64(time.Since(start).Microseconds())/1000,
+			"bytes", c.Writer.Size(),
+			"request_id", RequestID(c),
+		)
+	}
+}
+
+func recovery(log *slog.Logger) gin.HandlerFunc {
+	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
+		log.ErrorContext(c.Request.Context(), "panic while serving request", "panic", err, "path", c.Request.URL.Path)
+		Abort(c, http.StatusInternalServerError, "internal server error")
+	})
+}
+
+// Deadline bounds every request's context so a stalled database answers 503
+// within d instead of holding the client until its own timeout.
+func Deadline(d time.Duration) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), d)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+	}
+}

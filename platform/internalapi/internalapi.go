@@ -1,0 +1,166 @@
+// Package internalapi holds the conventions of the services' internal HTTP
+// APIs (/internal/v1/...): the shared secret, the caller identity the gateway
+// vouches for, JSON errors, and a Client the gateway uses to call them with
+// trace context and request id propagated.
+package internalapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
+	"github.com/seminarhub/seminarhub/platform/httpx"
+	"github.com/seminarhub/seminarhub/platform/problem"
+)
+
+// Headers carrying the authenticated caller from the gateway to a backend.
+const (
+	CallerIDHeader          = "X-Caller-ID"
+	CallerParticipantHeader = "X-Caller-Participant" // "", "accepted" or "pending"
+	CallerInstructorHeader  = "X-Caller-Instructor"  // "true" or ""
+)
+
+// Caller is the authenticated user on whose behalf the gateway calls.
+type Caller struct {
+	UserID int64
+	// Participant is "" (no participant profile), "accepted" or "pending".
+	Participant string
+	Instructor  bool
+}
+
+// Participation states of a caller.
+const (
+	ParticipantAccepted = "accepted"
+	ParticipantPending  = "pending"
+)
+
+func (c Caller) set(h http.Header) {
+	if c.UserID == 0 {
+		return
+	}
+	h.Set(CallerIDHeader, strconv.FormatInt(c.UserID, 10))
+	h.Set(CallerParticipantHeader, c.Participant)
+	if c.Instructor {
+		h.Set(CallerInstructorHeader, "true")
+	}
+}
+
+// CallerOf reads the caller a backend request was made for. Backends mount
+// it only behind httpx.RequireInternalSecret, so the headers are trusted.
+func CallerOf(c *gin.Context) (Caller, bool) {
+	id, err := strconv.ParseInt(c.GetHeader(CallerIDHeader), 10, 64)
+	if err != nil || id <= 0 {
+		return Caller{}, false
+	}
+	p := c.GetHeader(CallerParticipantHeader)
+	if p != ParticipantAccepted && p != ParticipantPending {
+		p = ""
+	}
+	return Caller{UserID: id, Participant: p, Instructor: c.GetHeader(CallerInstructorHeader) == "true"}, true
+}
+
+// RequireCaller answers 401 when a backend route that needs a caller has none.
+func RequireCaller(c *gin.Context) {
+	if _, ok := CallerOf(c); !ok {
+		httpx.Abort(c, http.StatusUnauthorized, "internal endpoint: no caller identity")
+		return
+	}
+	c.Next()
+}
+
+// Client calls one backend service.
+type Client struct {
+	base   string
+	secret string
+	http   *http.Client
+}
+
+// NewClient returns a client for the service at base (e.g.
+// "http://user:8081"), traced with client spans.
+func NewClient(base, secret string, timeout time.Duration) *Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return &Client{
+		base:   base,
+		secret: secret,
+		http:   &http.Client{Transport: otelhttp.NewTransport(t), Timeout: timeout},
+	}
+}
+
+// Do sends body (raw JSON bytes, a value to encode, or nil) and decodes a 2xx
+// answer into out. A 4xx answer becomes the *problem.Error the backend
+// described, so the gateway answers with the same status and message; an
+// unreachable or failing backend becomes httpx.ErrUnavailable (503).
+func (c *Client) Do(ctx context.Context, method, path string, caller Caller, body any, out any) error {
+	var reader io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		reader = bytes.NewReader(b)
+	default:
+		enc, err := json.Marshal(b)
+		if err != nil {
+			return err
+		}
+		reader = bytes.NewReader(enc)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, reader)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(httpx.InternalSecretHeader, c.secret)
+	if id := httpx.RequestIDFrom(ctx); id != "" {
+		req.Header.Set(httpx.RequestIDHeader, id)
+	}
+	caller.set(req.Header)
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %s %s: %v", httpx.ErrUnavailable, method, path, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	payload, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("%w: reading %s %s: %v", httpx.ErrUnavailable, method, path, err)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if out == nil {
+			return nil
+		}
+		return json.Unmarshal(payload, out)
+	}
+	return statusError(resp.StatusCode, payload, method, path)
+}
+
+func statusError(status int, payload []byte, method, path string) error {
+	var body httpx.ErrorBody
+	_ = json.Unmarshal(payload, &body)
+	kinds := map[int]problem.Kind{
+		http.StatusBadRequest:   problem.Invalid,
+		http.StatusUnauthorized: problem.Unauthenticated,
+		http.StatusForbidden:    problem.Forbidden,
+		http.StatusNotFound:     problem.NotFound,
+	}
+	if kind, ok := kinds[status]; ok && body.Error != "" {
+		return &problem.Error{Kind: kind, Message: body.Error, Fields: body.Fields}
+	}
+	if status == http.StatusServiceUnavailable || status == http.StatusBadGateway || status == http.StatusGatewayTimeout {
+		return fmt.Errorf("%w: %s %s answered %d", httpx.ErrUnavailable, method, path, status)
+	}
+	return errors.New(method + " " + path + " answered " + strconv.Itoa(status) + ": " + body.Error)
+}
+
+// Healthy checks that the service answers its liveness probe.
+func (c *Client) Healthy(ctx context.Context) error {
+	return c.Do(ctx, http.MethodGet, "/healthz", Caller{}, nil, nil)
+}

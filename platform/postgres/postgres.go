@@ -1,0 +1,135 @@
+// Package postgres opens pgx pools the same way in every service (tracing,
+// bounded timeouts), runs a service's embedded migrations, wraps work in
+// transactions with retry, and classifies errors so that handlers can tell a
+// broken rule (4xx) from an unreachable database (503).
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/exaring/otelpgx"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgx/v5/multitracer"
+	"github.com/pressly/goose/v3"
+)
+
+// ParseConfig validates a DSN and applies the defaults every pool wants. A
+// missing connect_timeout would let a request hang on an unreachable server.
+func ParseConfig(dsn string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > 3*time.Second {
+		cfg.ConnConfig.ConnectTimeout = 2 * time.Second
+	}
+	cfg.HealthCheckPeriod = 5 * time.Second
+	return cfg, nil
+}
+
+// Open creates a pool. It does not wait for the server: a service starts and
+// reports not-ready while PostgreSQL is down, then recovers by itself.
+// Extra tracers (a statement counter in tests) run beside the OTel one.
+func Open(ctx context.Context, dsn string, maxConns int32, extra ...pgx.QueryTracer) (*pgxpool.Pool, error) {
+	cfg, err := ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	tracers := append([]pgx.QueryTracer{otelpgx.NewTracer(otelpgx.WithIncludeQueryParameters())}, extra...)
+	cfg.ConnConfig.Tracer = multitracer.New(tracers...)
+	return pgxpool.NewWithConfig(ctx, cfg)
+}
+
+// Ping is the readiness check.
+func Ping(pool *pgxpool.Pool) func(context.Context) error {
+	return pool.Ping
+}
+
+// Migrate applies the embedded migrations in fsys (files at its root).
+func Migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, log *slog.Logger) error {
+	db := stdlib.OpenDBFromPool(pool)
+	defer func() { _ = db.Close() }()
+	return migrateDB(ctx, db, fsys, log)
+}
+
+func migrateDB(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) error {
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
+	if err != nil {
+		return fmt.Errorf("load migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	for _, r := range results {
+		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration.String())
+	}
+	if err != nil {
+		return fmt.Errorf("apply migrations: %w", err)
+	}
+	return nil
+}
+
+
+// Tx runs fn in a transaction and commits it. Deadlocks and serialization
+// failures are retried a few times with a fresh transaction, as PostgreSQL
+// asks callers to do; fn must therefore be safe to run again.
+func Tx(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, fn func(pgx.Tx) error) error {
+	const attempts = 5
+	var err error
+	for i := 0; i < attempts; i++ {
+		err = pgx.BeginTxFunc(ctx, pool, opts, fn)
+		if !retryable(err) {
+			return err
+		}
+		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+}
+
+// ConstraintViolated reports whether err is a violation of the named
+// constraint (unique, check or exclusion).
+func ConstraintViolated(err error, constraint string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.ConstraintName == constraint
+}
+
+// Unavailable reports whether err means the database could not be reached or
+// did not answer in time, so the request should get 503, not 500.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &connErr), errors.As(err, &netErr):
+		return true
+	case errors.Is(err, context.DeadlineExceeded):
+		return true
+	case pgconn.SafeToRetry(err), pgconn.Timeout(err):
+		return true
+	case errors.As(err, &pgErr):
+		// Class 08 (connection exception), 57P0x (server shutting down),
+		// 53300 (too many connections).
+		return pgErr.Code[:2] == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P02" ||
+			pgErr.Code == "57P03" || pgErr.Code == "53300"
+	}
+	return false
+}

@@ -1,0 +1,68 @@
+// Package problem is how domain code says "this request breaks a rule"
+// without knowing about HTTP. The HTTP layer maps each Kind to the status the
+// contract gives it.
+package problem
+
+import (
+	"errors"
+	"sort"
+	"strings"
+)
+
+// Kind classifies a broken rule.
+type Kind int
+
+const (
+	// Invalid input or a rule about the data's state (400).
+	Invalid Kind = iota + 1
+	// Forbidden: the caller may not do this (403).
+	Forbidden
+	// NotFound: the thing addressed does not exist (404).
+	NotFound
+	// Unauthenticated: no valid credentials (401).
+	Unauthenticated
+)
+
+// Error is a rule violation a person can read, optionally per field.
+type Error struct {
+	Kind    Kind
+	Message string
+	Fields  map[string]string
+}
+
+func (e *Error) Error() string {
+	if len(e.Fields) == 0 {
+		return e.Message
+	}
+	names := make([]string, 0, len(e.Fields))
+	for n := range e.Fields {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		parts = append(parts, n+" "+e.Fields[n])
+	}
+	return e.Message + ": " + strings.Join(parts, "; ")
+}
+
+// Is makes errors.Is match on Kind and Message, so sentinel errors work.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Kind == e.Kind && t.Message == e.Message
+}
+
+// New builds an error of a kind.
+func New(kind Kind, msg string) *Error { return &Error{Kind: kind, Message: msg} }
+
+// Field builds a 400 about one field.
+func Field(field, msg string) *Error {
+	return &Error{Kind: Invalid, Message: "invalid input", Fields: map[string]string{field: msg}}
+}
+
+// As extracts a *Error.
+func As(err error) (*Error, bool) {
+	var p *Error
+	ok := errors.As(err, &p)
+	return p, ok
+}

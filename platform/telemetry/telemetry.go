@@ -1,0 +1,46 @@
+// Package telemetry wires OpenTelemetry the same way in every service. The
+// exporter is configured only through the standard OTEL_* variables: with
+// OTEL_EXPORTER_OTLP_ENDPOINT set, spans go out over OTLP/HTTP; without it they
+// are still created (trace ids reach logs and downstream services) but not
+// exported anywhere.
+package telemetry
+
+import (
+	"context"
+	"os"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+)
+
+// Setup installs the global tracer provider and W3C propagators. The returned
+// function flushes pending spans; call it last during shutdown.
+func Setup(ctx context.Context, service, version string) (func(context.Context) error, error) {
+	res, err := resource.Merge(resource.Default(), resource.NewWithAttributes(semconv.SchemaURL,
+		semconv.ServiceName(service), semconv.ServiceVersion(version)))
+	if err != nil {
+		return nil, err
+	}
+	// Variables such as OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win.
+	if fromEnv, err := resource.New(ctx, resource.WithFromEnv()); err == nil {
+		if merged, err := resource.Merge(res, fromEnv); err == nil {
+			res = merged
+		}
+	}
+	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
+	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "" {
+		exp, err := otlptracehttp.New(ctx)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, sdktrace.WithBatcher(exp))
+	}
+	tp := sdktrace.NewTracerProvider(opts...)
+	otel.SetTracerProvider(tp)
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	return tp.Shutdown, nil
+}

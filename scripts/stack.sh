@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Private PostgreSQL instances for `make run` and `make test`, under .run/,
+# on ports that do not clash with a system PostgreSQL. Installs what is
+# missing with apt when running as root. Every command is idempotent.
+#
+#   scripts/stack.sh pg-start NAME PORT   start (initialise on first use)
+#   scripts/stack.sh pg-stop NAME         stop
+#   scripts/stack.sh pg-provision PORT    create the services' roles and databases
+#   scripts/stack.sh test-postgres        start the test instance, print its admin URL
+#   scripts/stack.sh stop-all             stop every instance under .run/
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUN="$ROOT/.run"
+# Local development credentials only; never used outside this machine.
+PG_SUPERPASS="dev-only-postgres"
+TEST_PG_PORT="${SEMINARHUB_TEST_PG_PORT:-55433}"
+
+log() { echo "[stack] $*" >&2; }
+
+have_root() { [ "$(id -u)" -eq 0 ]; }
+
+apt_install() {
+  if ! have_root; then
+    log "missing $*; install it (apt-get install $*) or run as root"
+    exit 1
+  fi
+  log "installing $* with apt-get"
+  if [ ! -f "$RUN/.apt-updated" ]; then
+    apt-get update -qq >&2
+    mkdir -p "$RUN" && touch "$RUN/.apt-updated"
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+pg_bindir() {
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  if [ -z "$bin" ] || [ ! -x "$bin/postgres" ]; then
+    apt_install postgresql
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  echo "$bin"
+}
+
+# PostgreSQL refuses to run as root: as root we run it as the "postgres" user,
+# which must be able to reach the data directory.
+as_pg() {
+  if have_root; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_dir() {
+  local name=$1 dir="$RUN/$1"
+  if have_root && ! runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
+    # The checkout is not reachable by the postgres user (e.g. under /root).
+    dir="/var/tmp/seminarhub-$(echo "$ROOT" | md5sum | cut -c1-8)/$name"
+  fi
+  echo "$dir"
+}
+
+pg_start() {
+  local name=$1 port=$2 bin dir
+  bin=$(pg_bindir)
+  dir=$(pg_dir "$name")
+  mkdir -p "$dir"
+  have_root && chown postgres: "$dir" "$(dirname "$dir")" 2>/dev/null || true
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    log "initialising PostgreSQL '$name' in $dir/data"
+    as_pg bash -c "umask 077; echo '$PG_SUPERPASS' > '$dir/pwfile'"
+    as_pg "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/pwfile" \
+      --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+      || { cat "$dir/initdb.log" >&2; exit 1; }
+  fi
+  if as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    return 0
+  fi
+  log "starting PostgreSQL '$name' on 127.0.0.1:$port"
+  as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start \
+    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$dir' -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null \
+    || { tail -n 30 "$dir/postgres.log" >&2; exit 1; }
+}
+
+pg_stop() {
+  local name=$1 bin dir
+  dir=$(pg_dir "$name")
+  [ -f "$dir/data/PG_VERSION" ] || return 0
+  bin=$(pg_bindir)
+  if as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    log "stopping PostgreSQL '$name'"
+    as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+  fi
+}
+
+psql_admin() {
+  local port=$1; shift
+  PGPASSWORD="$PG_SUPERPASS" "$(pg_bindir)/psql" -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"
+}
+
+# One database and one role per service: neither service can read the
+# other's tables. Passwords are local development values only.
+pg_provision() {
+  local port=$1 svc
+  for svc in user content; do
+    psql_admin "$port" -d postgres <<SQL
+SELECT 'CREATE ROLE seminarhub_$svc LOGIN PASSWORD ''dev-only-$svc-db-password'''
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'seminarhub_$svc')\gexec
+SELECT 'CREATE DATABASE seminarhub_$svc OWNER seminarhub_$svc'
+WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'seminarhub_$svc')\gexec
+REVOKE ALL ON DATABASE seminarhub_$svc FROM PUBLIC;
+SQL
+  done
+}
+
+case "${1:-}" in
+  pg-start) pg_start "$2" "$3" ;;
+  pg-stop) pg_stop "$2" ;;
+  pg-provision) pg_provision "$2" ;;
+  test-postgres)
+    mkdir -p "$RUN"
+    exec 9>"$RUN/.test-postgres.lock"
+    flock 9
+    pg_start test "$TEST_PG_PORT"
+    echo "postgres://postgres:$PG_SUPERPASS@127.0.0.1:$TEST_PG_PORT/postgres?sslmode=disable"
+    ;;
+  stop-all)
+    pg_stop dev
+    pg_stop test
+    ;;
+  *) sed -n '2,12p' "$0" >&2; exit 2 ;;
+esac

@@ -1,0 +1,53 @@
+// Command content runs the content service: seminars and memberships.
+//
+//	content [serve]      serve the internal API
+//	content migrate      apply the database migrations and exit
+//	content healthcheck  exit 0 when the local /healthz answers
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/seminarhub/seminarhub/platform/app"
+	"github.com/seminarhub/seminarhub/platform/config"
+	"github.com/seminarhub/seminarhub/platform/server"
+	"github.com/seminarhub/seminarhub/services/content/internal/httpapi"
+	"github.com/seminarhub/seminarhub/services/content/internal/store"
+	"github.com/seminarhub/seminarhub/services/content/migrations"
+)
+
+// Config is the content service's environment.
+type Config struct {
+	config.Base
+	config.Database
+}
+
+// Validate fills the local defaults and checks what types alone cannot. The
+// password in the default URL is a local development value only.
+func (c *Config) Validate() error {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8082"
+	}
+	if err := c.Base.Validate(); err != nil {
+		return err
+	}
+	return c.Database.Validate(c.Environment,
+		"postgres://seminarhub_content:dev-only-content-db-password@127.0.0.1:55432/seminarhub_content?sslmode=disable")
+}
+
+func main() {
+	cfg, err := config.Load[Config]()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	app.Backend("content", cfg.Base, cfg.Database, migrations.FS,
+		func(log *slog.Logger, pool *pgxpool.Pool, ready *server.Readiness) http.Handler {
+			return httpapi.New(log, cfg.Base, pool, store.New(pool), ready)
+		})
+}

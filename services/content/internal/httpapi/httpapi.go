@@ -1,0 +1,200 @@
+// Package httpapi is the content service's internal HTTP API. Each handler
+// validates through the seminar domain, runs one store call (one
+// transaction) and answers with the client package's wire types.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/seminarhub/seminarhub/platform/config"
+	"github.com/seminarhub/seminarhub/platform/httpx"
+	"github.com/seminarhub/seminarhub/platform/input"
+	"github.com/seminarhub/seminarhub/platform/internalapi"
+	"github.com/seminarhub/seminarhub/platform/postgres"
+	"github.com/seminarhub/seminarhub/platform/server"
+	"github.com/seminarhub/seminarhub/platform/wire"
+	"github.com/seminarhub/seminarhub/services/content/client"
+	"github.com/seminarhub/seminarhub/services/content/internal/seminar"
+	"github.com/seminarhub/seminarhub/services/content/internal/store"
+)
+
+type api struct {
+	log   *slog.Logger
+	store *store.Store
+}
+
+// New builds the service's HTTP handler.
+func New(log *slog.Logger, base config.Base, pool *pgxpool.Pool, st *store.Store, ready *server.Readiness) http.Handler {
+	a := &api{log: log, store: st}
+	r := httpx.NewEngine("content", log)
+	httpx.Probes(r, ready, map[string]httpx.Check{"postgres": postgres.Ping(pool)})
+
+	v1 := r.Group("/internal/v1", httpx.RequireInternalSecret(base.InternalSecret), httpx.Deadline(base.RequestTimeout), internalapi.RequireCaller)
+	v1.POST("/seminars", a.create)
+	v1.GET("/seminars", a.list)
+	v1.GET("/seminars/:id", a.get)
+	v1.PATCH("/seminars/:id", a.update)
+	v1.POST("/seminars/:id/members", a.join)
+	v1.DELETE("/seminars/:id/members", a.drop)
+	v1.GET("/users/:id/seminars", a.userSeminars)
+	return httpx.StripTrailingSlash(r)
+}
+
+func (a *api) fail(c *gin.Context, err error) { httpx.Fail(c, a.log, err) }
+
+// pathID reads :id; anything but a positive integer names no seminar.
+func (a *api) pathID(c *gin.Context) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		a.fail(c, seminar.ErrNotFound)
+		return 0, false
+	}
+	return id, true
+}
+
+func (a *api) create(c *gin.Context) {
+	caller, _ := internalapi.CallerOf(c)
+	obj, ok := httpx.ReadObject(c)
+	if !ok {
+		return
+	}
+	s, err := seminar.New(caller, obj)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	if s, err = a.store.Create(c, caller, s); err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toWire(s))
+}
+
+// change runs one seminar-changing request: lock, decide, write, answer.
+func (a *api) change(c *gin.Context, status int, decide func(*seminar.Seminar, seminar.Caller, input.Object) (store.Effect, error)) {
+	caller, _ := internalapi.CallerOf(c)
+	id, ok := a.pathID(c)
+	if !ok {
+		return
+	}
+	obj, ok := httpx.ReadObject(c)
+	if !ok {
+		return
+	}
+	s, err := a.store.Change(c, id, func(s *seminar.Seminar) (store.Effect, error) { return decide(s, caller, obj) })
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(status, toWire(s))
+}
+
+func (a *api) update(c *gin.Context) {
+	a.change(c, http.StatusOK, func(s *seminar.Seminar, caller seminar.Caller, obj input.Object) (store.Effect, error) {
+		err := s.Update(caller, obj)
+		return store.Effect{Fields: err == nil && len(obj) > 0}, err
+	})
+}
+
+func (a *api) join(c *gin.Context) {
+	a.change(c, http.StatusCreated, func(s *seminar.Seminar, caller seminar.Caller, obj input.Object) (store.Effect, error) {
+		m, err := s.Join(caller, obj)
+		return store.Effect{Join: &m}, err
+	})
+}
+
+func (a *api) drop(c *gin.Context) {
+	a.change(c, http.StatusOK, func(s *seminar.Seminar, caller seminar.Caller, _ input.Object) (store.Effect, error) {
+		m, err := s.Drop(caller)
+		return store.Effect{Drop: m}, err
+	})
+}
+
+func (a *api) get(c *gin.Context) {
+	id, ok := a.pathID(c)
+	if !ok {
+		return
+	}
+	s, err := a.store.Seminar(c, id)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toWire(s))
+}
+
+func (a *api) list(c *gin.Context) {
+	var f store.ListFilter
+	if name, ok := c.GetQuery("name"); ok {
+		f.NameContains = &name
+	}
+	f.EarliestFirst = c.Query("order") == "earliest"
+	list, err := a.store.List(c, f)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out := make([]client.Summary, 0, len(list))
+	for _, s := range list {
+		out = append(out, client.Summary{ID: s.ID, Name: s.Name, Instructors: members(s.Instructors), ParticipantCount: s.ActiveParticipants})
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (a *api) userSeminars(c *gin.Context) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		httpx.Abort(c, http.StatusNotFound, "user not found")
+		return
+	}
+	list, err := a.store.MembershipsOf(c, id)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out := client.UserSeminars{Participating: []client.UserSeminar{}}
+	for _, um := range list {
+		m := um.Member
+		if m.Role == seminar.Instructor {
+			out.Charge = &client.Charge{ID: um.SeminarID, Name: um.SeminarName, JoinedAt: wire.At(m.JoinedAt)}
+			continue
+		}
+		out.Participating = append(out.Participating, client.UserSeminar{
+			ID: um.SeminarID, Name: um.SeminarName, JoinedAt: wire.At(m.JoinedAt), IsActive: m.Active, DroppedAt: wire.Ptr(m.DroppedAt),
+		})
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func toWire(s seminar.Seminar) client.Seminar {
+	out := client.Seminar{
+		ID: s.ID, Name: s.Name, Capacity: s.Capacity, Count: s.Count, Time: s.Time, Online: s.Online,
+		Instructors: []client.Member{}, Participants: []client.Member{},
+	}
+	for _, m := range s.Members {
+		w := member(m)
+		if m.Role == seminar.Instructor {
+			out.Instructors = append(out.Instructors, w)
+		} else {
+			out.Participants = append(out.Participants, w)
+		}
+	}
+	return out
+}
+
+func members(ms []seminar.Member) []client.Member {
+	out := make([]client.Member, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, member(m))
+	}
+	return out
+}
+
+func member(m seminar.Member) client.Member {
+	return client.Member{UserID: m.UserID, JoinedAt: wire.At(m.JoinedAt), IsActive: m.Active, DroppedAt: wire.Ptr(m.DroppedAt)}
+}

@@ -1,0 +1,64 @@
+// Command gateway runs the public entry of seminarhub: it authenticates
+// requests, routes them to the user and content services and composes their
+// answers into the v1 contract.
+//
+//	gateway [serve]      serve the public API
+//	gateway healthcheck  exit 0 when the local /healthz answers
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/seminarhub/seminarhub/platform/app"
+	"github.com/seminarhub/seminarhub/platform/config"
+	"github.com/seminarhub/seminarhub/platform/server"
+	contentclient "github.com/seminarhub/seminarhub/services/content/client"
+	"github.com/seminarhub/seminarhub/services/gateway/internal/httpapi"
+	userclient "github.com/seminarhub/seminarhub/services/user/client"
+)
+
+// Config is the gateway's environment.
+type Config struct {
+	config.Base
+	UserServiceURL    string        `env:"USER_SERVICE_URL" envDefault:"http://127.0.0.1:8081"`
+	ContentServiceURL string        `env:"CONTENT_SERVICE_URL" envDefault:"http://127.0.0.1:8082"`
+	BackendTimeout    time.Duration `env:"BACKEND_TIMEOUT" envDefault:"5s"`
+}
+
+// Validate fills the local defaults and checks what types alone cannot.
+func (c *Config) Validate() error {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if err := c.Base.Validate(); err != nil {
+		return err
+	}
+	for name, v := range map[string]string{"USER_SERVICE_URL": c.UserServiceURL, "CONTENT_SERVICE_URL": c.ContentServiceURL} {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return config.Invalid(name, "must be an http(s) URL such as http://127.0.0.1:8081, not %q", v)
+		}
+	}
+	if c.BackendTimeout <= 0 {
+		return config.Invalid("BACKEND_TIMEOUT", "must be positive")
+	}
+	return nil
+}
+
+func main() {
+	cfg, err := config.Load[Config]()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	app.Main("gateway", cfg.Base, map[string]app.Command{"serve": func(ctx context.Context, log *slog.Logger) error {
+		users := userclient.New(cfg.UserServiceURL, cfg.InternalSecret, cfg.BackendTimeout)
+		content := contentclient.New(cfg.ContentServiceURL, cfg.InternalSecret, cfg.BackendTimeout)
+		ready := &server.Readiness{}
+		return app.Serve(ctx, log, cfg.Base, ready, httpapi.New(log, users, content, ready))
+	}})
+}

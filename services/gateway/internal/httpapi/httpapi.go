@@ -1,0 +1,330 @@
+// Package httpapi is the public v1 API (api/openapi.yaml). Handlers check
+// the request's shape (body size, JSON object, path ids), call the backend
+// that owns the data — which validates and runs one transaction — and compose
+// the answer with data from the other backend.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/seminarhub/seminarhub/platform/buildinfo"
+	"github.com/seminarhub/seminarhub/platform/httpx"
+	"github.com/seminarhub/seminarhub/platform/input"
+	"github.com/seminarhub/seminarhub/platform/internalapi"
+	"github.com/seminarhub/seminarhub/platform/problem"
+	"github.com/seminarhub/seminarhub/platform/server"
+	"github.com/seminarhub/seminarhub/services/gateway/internal/auth"
+	"github.com/seminarhub/seminarhub/services/gateway/internal/compose"
+	contentclient "github.com/seminarhub/seminarhub/services/content/client"
+	userclient "github.com/seminarhub/seminarhub/services/user/client"
+)
+
+// Users is the part of the user service the gateway uses.
+type Users interface {
+	auth.Identifier
+	compose.Directory
+	Signup(ctx context.Context, body []byte) (userclient.Session, error)
+	Login(ctx context.Context, body []byte) (userclient.Session, error)
+	Revoke(ctx context.Context, token string) error
+	User(ctx context.Context, caller internalapi.Caller, id int64) (userclient.User, error)
+	Update(ctx context.Context, caller internalapi.Caller, id int64, body []byte) (userclient.User, error)
+	BecomeParticipant(ctx context.Context, caller internalapi.Caller, body []byte) (userclient.User, error)
+	Healthy(ctx context.Context) error
+}
+
+// Content is the part of the content service the gateway uses.
+type Content interface {
+	Create(ctx context.Context, caller internalapi.Caller, body []byte) (contentclient.Seminar, error)
+	Update(ctx context.Context, caller internalapi.Caller, id int64, body []byte) (contentclient.Seminar, error)
+	Get(ctx context.Context, caller internalapi.Caller, id int64) (contentclient.Seminar, error)
+	List(ctx context.Context, caller internalapi.Caller, q contentclient.ListQuery) ([]contentclient.Summary, error)
+	Join(ctx context.Context, caller internalapi.Caller, id int64, body []byte) (contentclient.Seminar, error)
+	Drop(ctx context.Context, caller internalapi.Caller, id int64) (contentclient.Seminar, error)
+	UserSeminars(ctx context.Context, caller internalapi.Caller, userID int64) (contentclient.UserSeminars, error)
+	Healthy(ctx context.Context) error
+}
+
+type api struct {
+	log     *slog.Logger
+	users   Users
+	content Content
+}
+
+var (
+	errUserNotFound    = problem.New(problem.NotFound, "user not found")
+	errSeminarNotFound = problem.New(problem.NotFound, "seminar not found")
+	errNotYou          = problem.New(problem.Forbidden, "you may only change your own account")
+)
+
+// New builds the public handler.
+func New(log *slog.Logger, users Users, content Content, ready *server.Readiness) http.Handler {
+	a := &api{log: log, users: users, content: content}
+	r := httpx.NewEngine("gateway", log)
+	httpx.Probes(r, ready, map[string]httpx.Check{"user service": users.Healthy, "content service": content.Healthy})
+	r.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
+	r.GET("/version", func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"version": buildinfo.Version, "commit": buildinfo.CommitOrVCS()})
+	})
+
+	v1 := r.Group("/api/v1")
+	v1.POST("/user", a.signup)
+	v1.PUT("/user/login", a.login)
+
+	authed := v1.Group("", auth.Required(users, log))
+	authed.POST("/user/logout", a.logout)
+	authed.POST("/user/participant", a.becomeParticipant)
+	authed.GET("/user/:id", a.getUser)
+	authed.PUT("/user/:id", a.updateUser)
+
+	authed.POST("/seminar", a.createSeminar)
+	authed.GET("/seminar", a.listSeminars)
+	authed.GET("/seminar/:id", a.getSeminar)
+	authed.PUT("/seminar/:id", a.updateSeminar)
+	authed.POST("/seminar/:id/user", a.joinSeminar)
+	authed.DELETE("/seminar/:id/user", a.dropSeminar)
+	return httpx.StripTrailingSlash(r)
+}
+
+func (a *api) fail(c *gin.Context, err error) { httpx.Fail(c, a.log, err) }
+
+// body reads the request body and checks that it is a JSON object (or
+// empty); the backend that owns the data validates the fields.
+func body(c *gin.Context) ([]byte, bool) {
+	raw, ok := httpx.ReadRaw(c)
+	if !ok {
+		return nil, false
+	}
+	if _, err := input.ParseObject(raw); err != nil {
+		httpx.Abort(c, http.StatusBadRequest, err.Error())
+		return nil, false
+	}
+	return raw, true
+}
+
+func caller(c *gin.Context) internalapi.Caller { return auth.Identity(c).Caller() }
+
+// positiveID parses a path id; anything else names nothing.
+func positiveID(s string) (int64, bool) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0
+}
+
+// --- users ---
+
+func (a *api) signup(c *gin.Context) {
+	raw, ok := body(c)
+	if !ok {
+		return
+	}
+	s, err := a.users.Signup(c, raw)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	// A new user belongs to no seminar yet: no need to ask the content service.
+	u := compose.BuildUser(s.User, contentclient.UserSeminars{})
+	c.JSON(http.StatusCreated, compose.UserWithToken{User: u, Token: s.Token})
+}
+
+func (a *api) login(c *gin.Context) {
+	raw, ok := body(c)
+	if !ok {
+		return
+	}
+	s, err := a.users.Login(c, raw)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	seminars, err := a.content.UserSeminars(c, internalapi.Caller{UserID: s.User.ID}, s.User.ID)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, compose.UserWithToken{User: compose.BuildUser(s.User, seminars), Token: s.Token})
+}
+
+func (a *api) logout(c *gin.Context) {
+	if err := a.users.Revoke(c, auth.TokenOf(c)); err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{})
+}
+
+func (a *api) getUser(c *gin.Context) {
+	me := caller(c)
+	id := me.UserID
+	if p := c.Param("id"); p != "me" {
+		var ok bool
+		if id, ok = positiveID(p); !ok {
+			a.fail(c, errUserNotFound)
+			return
+		}
+	}
+	// The account and the seminars come from different services: ask both at once.
+	var u userclient.User
+	var seminars contentclient.UserSeminars
+	g, ctx := errgroup.WithContext(c)
+	g.Go(func() (err error) { u, err = a.users.User(ctx, me, id); return err })
+	g.Go(func() (err error) { seminars, err = a.content.UserSeminars(ctx, me, id); return err })
+	if err := g.Wait(); err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, compose.BuildUser(u, seminars))
+}
+
+func (a *api) updateUser(c *gin.Context) {
+	me := caller(c)
+	if p := c.Param("id"); p != "me" {
+		id, ok := positiveID(p)
+		if !ok {
+			a.fail(c, errUserNotFound)
+			return
+		}
+		if id != me.UserID {
+			a.fail(c, errNotYou)
+			return
+		}
+	}
+	raw, ok := body(c)
+	if !ok {
+		return
+	}
+	u, err := a.users.Update(c, me, me.UserID, raw)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.respondUser(c, http.StatusOK, me, u)
+}
+
+func (a *api) becomeParticipant(c *gin.Context) {
+	me := caller(c)
+	raw, ok := body(c)
+	if !ok {
+		return
+	}
+	u, err := a.users.BecomeParticipant(c, me, raw)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.respondUser(c, http.StatusCreated, me, u)
+}
+
+func (a *api) respondUser(c *gin.Context, status int, me internalapi.Caller, u userclient.User) {
+	seminars, err := a.content.UserSeminars(c, me, u.ID)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(status, compose.BuildUser(u, seminars))
+}
+
+// --- seminars ---
+
+func (a *api) createSeminar(c *gin.Context) {
+	raw, ok := body(c)
+	if !ok {
+		return
+	}
+	me := caller(c)
+	s, err := a.content.Create(c, me, raw)
+	a.respondSeminar(c, http.StatusCreated, me, s, err)
+}
+
+func (a *api) seminarID(c *gin.Context) (int64, bool) {
+	id, ok := positiveID(c.Param("id"))
+	if !ok {
+		a.fail(c, errSeminarNotFound)
+	}
+	return id, ok
+}
+
+func (a *api) updateSeminar(c *gin.Context) {
+	id, ok := a.seminarID(c)
+	if !ok {
+		return
+	}
+	raw, ok := body(c)
+	if !ok {
+		return
+	}
+	me := caller(c)
+	s, err := a.content.Update(c, me, id, raw)
+	a.respondSeminar(c, http.StatusOK, me, s, err)
+}
+
+func (a *api) getSeminar(c *gin.Context) {
+	id, ok := a.seminarID(c)
+	if !ok {
+		return
+	}
+	me := caller(c)
+	s, err := a.content.Get(c, me, id)
+	a.respondSeminar(c, http.StatusOK, me, s, err)
+}
+
+func (a *api) joinSeminar(c *gin.Context) {
+	id, ok := a.seminarID(c)
+	if !ok {
+		return
+	}
+	raw, ok := body(c)
+	if !ok {
+		return
+	}
+	me := caller(c)
+	s, err := a.content.Join(c, me, id, raw)
+	a.respondSeminar(c, http.StatusCreated, me, s, err)
+}
+
+func (a *api) dropSeminar(c *gin.Context) {
+	id, ok := a.seminarID(c)
+	if !ok {
+		return
+	}
+	me := caller(c)
+	s, err := a.content.Drop(c, me, id)
+	a.respondSeminar(c, http.StatusOK, me, s, err)
+}
+
+func (a *api) respondSeminar(c *gin.Context, status int, me internalapi.Caller, s contentclient.Seminar, err error) {
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out, err := compose.BuildSeminar(c, a.users, me, s)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(status, out)
+}
+
+func (a *api) listSeminars(c *gin.Context) {
+	me := caller(c)
+	q := contentclient.ListQuery{Order: c.Query("order")}
+	if name, ok := c.GetQuery("name"); ok {
+		q.Name = &name
+	}
+	list, err := a.content.List(c, me, q)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out, err := compose.BuildSeminars(c, a.users, me, list)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}

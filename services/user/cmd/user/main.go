@@ -1,0 +1,59 @@
+// Command user runs the user service: accounts, profiles and tokens.
+//
+//	user [serve]      serve the internal API
+//	user migrate      apply the database migrations and exit
+//	user healthcheck  exit 0 when the local /healthz answers
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/seminarhub/seminarhub/platform/app"
+	"github.com/seminarhub/seminarhub/platform/config"
+	"github.com/seminarhub/seminarhub/platform/server"
+	"github.com/seminarhub/seminarhub/services/user/internal/httpapi"
+	"github.com/seminarhub/seminarhub/services/user/internal/store"
+	"github.com/seminarhub/seminarhub/services/user/migrations"
+)
+
+// Config is the user service's environment.
+type Config struct {
+	config.Base
+	config.Database
+	// TokenTTL expires tokens after this long; 0 keeps them until logout.
+	TokenTTL time.Duration `env:"TOKEN_TTL" envDefault:"0s"`
+}
+
+// Validate fills the local defaults and checks what types alone cannot. The
+// password in the default URL is a local development value only.
+func (c *Config) Validate() error {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8081"
+	}
+	if err := c.Base.Validate(); err != nil {
+		return err
+	}
+	if c.TokenTTL < 0 {
+		return config.Invalid("TOKEN_TTL", "must not be negative")
+	}
+	return c.Database.Validate(c.Environment,
+		"postgres://seminarhub_user:dev-only-user-db-password@127.0.0.1:55432/seminarhub_user?sslmode=disable")
+}
+
+func main() {
+	cfg, err := config.Load[Config]()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	app.Backend("user", cfg.Base, cfg.Database, migrations.FS,
+		func(log *slog.Logger, pool *pgxpool.Pool, ready *server.Readiness) http.Handler {
+			return httpapi.New(log, cfg.Base, pool, store.New(pool, cfg.TokenTTL), ready)
+		})
+}

@@ -1,0 +1,227 @@
+// Package httpapi is the user service's internal HTTP API. Each handler
+// validates its input through the account domain, runs one store call (one
+// transaction) and answers with the client package's wire types.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/seminarhub/seminarhub/platform/config"
+	"github.com/seminarhub/seminarhub/platform/httpx"
+	"github.com/seminarhub/seminarhub/platform/input"
+	"github.com/seminarhub/seminarhub/platform/internalapi"
+	"github.com/seminarhub/seminarhub/platform/postgres"
+	"github.com/seminarhub/seminarhub/platform/server"
+	"github.com/seminarhub/seminarhub/services/user/client"
+	"github.com/seminarhub/seminarhub/services/user/internal/account"
+	"github.com/seminarhub/seminarhub/services/user/internal/store"
+)
+
+type api struct {
+	log   *slog.Logger
+	store *store.Store
+}
+
+// New builds the service's HTTP handler.
+func New(log *slog.Logger, base config.Base, pool *pgxpool.Pool, st *store.Store, ready *server.Readiness) http.Handler {
+	a := &api{log: log, store: st}
+	r := httpx.NewEngine("user", log)
+	httpx.Probes(r, ready, map[string]httpx.Check{"postgres": postgres.Ping(pool)})
+
+	v1 := r.Group("/internal/v1", httpx.RequireInternalSecret(base.InternalSecret), httpx.Deadline(base.RequestTimeout))
+	v1.POST("/users", a.signup)
+	v1.POST("/sessions", a.login)
+	v1.POST("/tokens/identify", a.identify)
+	v1.POST("/tokens/revoke", a.revoke)
+	v1.POST("/users/summaries", a.summaries)
+
+	asCaller := v1.Group("", internalapi.RequireCaller)
+	asCaller.GET("/users/:id", a.get)
+	asCaller.PATCH("/users/:id", a.update)
+	asCaller.POST("/users/:id/participant", a.becomeParticipant)
+	return httpx.StripTrailingSlash(r)
+}
+
+func (a *api) fail(c *gin.Context, err error) { httpx.Fail(c, a.log, err) }
+
+func (a *api) signup(c *gin.Context) {
+	obj, ok := httpx.ReadObject(c)
+	if !ok {
+		return
+	}
+	su, err := account.ParseSignup(obj)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	hash, err := account.HashPassword(su.Password)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	token, digest := account.NewToken()
+	u, err := a.store.CreateUser(c, su, hash, digest)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, client.Session{User: toWire(u), Token: token})
+}
+
+func (a *api) login(c *gin.Context) {
+	obj, ok := httpx.ReadObject(c)
+	if !ok {
+		return
+	}
+	r := input.NewReader(obj)
+	username, password := r.String("username"), r.String("password")
+	if !username.Given() {
+		r.Fail("username", "is required")
+	}
+	if !password.Given() {
+		r.Fail("password", "is required")
+	}
+	if err := r.Err(); err != nil {
+		a.fail(c, err)
+		return
+	}
+	id, hash, err := a.store.PasswordHash(c, username.Value)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	if !account.PasswordMatches(password.Value, hash) {
+		a.fail(c, account.ErrInvalidCredentials)
+		return
+	}
+	token, digest := account.NewToken()
+	u, err := a.store.IssueToken(c, id, hash, digest)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, client.Session{User: toWire(u), Token: token})
+}
+
+func (a *api) identify(c *gin.Context) {
+	var req client.TokenRequest
+	if err := c.ShouldBindJSON(&req); err != nil || req.Token == "" {
+		a.fail(c, store.ErrUnauthenticated)
+		return
+	}
+	id, err := a.store.Identify(c, account.TokenDigest(req.Token))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out := client.Identity{UserID: id.UserID, Instructor: id.Instructor}
+	if id.Participant != nil {
+		out.Participant = &client.ParticipantIdentity{Accepted: id.Participant.Accepted}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (a *api) revoke(c *gin.Context) {
+	var req client.TokenRequest
+	if err := c.ShouldBindJSON(&req); err != nil || req.Token == "" {
+		httpx.Abort(c, http.StatusBadRequest, "token is required")
+		return
+	}
+	if err := a.store.RevokeToken(c, account.TokenDigest(req.Token)); err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{})
+}
+
+func (a *api) summaries(c *gin.Context) {
+	var req client.SummariesRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		httpx.Abort(c, http.StatusBadRequest, "ids must be a list of integers")
+		return
+	}
+	list, err := a.store.Summaries(c, req.IDs)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out := client.SummariesResponse{Users: make([]client.Summary, 0, len(list))}
+	for _, s := range list {
+		out.Users = append(out.Users, client.Summary{ID: s.ID, Username: s.Username, Email: s.Email, FirstName: s.FirstName, LastName: s.LastName})
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// userID reads the :id path parameter; anything but a positive integer is an
+// unknown user.
+func userID(c *gin.Context) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	return id, err == nil && id > 0
+}
+
+func (a *api) get(c *gin.Context) {
+	id, ok := userID(c)
+	if !ok {
+		a.fail(c, account.ErrNotFound)
+		return
+	}
+	u, err := a.store.User(c, id)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toWire(u))
+}
+
+func (a *api) update(c *gin.Context) {
+	caller, _ := internalapi.CallerOf(c)
+	id, ok := userID(c)
+	if !ok || id != caller.UserID {
+		a.fail(c, account.ErrNotYou)
+		return
+	}
+	obj, ok := httpx.ReadObject(c)
+	if !ok {
+		return
+	}
+	u, err := a.store.UpdateUser(c, id, func(u *account.User) (string, error) {
+		password, err := u.Update(obj)
+		if err != nil || password == "" {
+			return "", err
+		}
+		return account.HashPassword(password)
+	})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toWire(u))
+}
+
+func (a *api) becomeParticipant(c *gin.Context) {
+	caller, _ := internalapi.CallerOf(c)
+	if id, ok := userID(c); !ok || id != caller.UserID {
+		a.fail(c, account.ErrNotYou)
+		return
+	}
+	obj, ok := httpx.ReadObject(c)
+	if !ok {
+		return
+	}
+	p, err := account.ParseBecomeParticipant(obj)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	u, err := a.store.AddParticipant(c, caller.UserID, p)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toWire(u))
+}

@@ -15,6 +15,7 @@ RUN="$ROOT/.run"
 # Local development credentials only; never used outside this machine.
 PG_SUPERPASS="dev-only-postgres"
 TEST_PG_PORT="${SEMINARHUB_TEST_PG_PORT:-55433}"
+PG_EXTRA_OPTS="${PG_EXTRA_OPTS:-}"
 
 log() { echo "[stack] $*" >&2; }
 
@@ -76,7 +77,7 @@ pg_start() {
   fi
   log "starting PostgreSQL '$name' on 127.0.0.1:$port"
   as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start \
-    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$dir' -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null \
+    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$dir' -c max_connections=300 $PG_EXTRA_OPTS" </dev/null >/dev/null 9>&- \
     || { tail -n 30 "$dir/postgres.log" >&2; exit 1; }
 }
 
@@ -119,7 +120,8 @@ case "${1:-}" in
     mkdir -p "$RUN"
     exec 9>"$RUN/.test-postgres.lock"
     flock 9
-    pg_start test "$TEST_PG_PORT"
+    # Throwaway test data: durability buys nothing, speed does.
+    PG_EXTRA_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" pg_start test "$TEST_PG_PORT"
     echo "postgres://postgres:$PG_SUPERPASS@127.0.0.1:$TEST_PG_PORT/postgres?sslmode=disable"
     ;;
   stop-all)

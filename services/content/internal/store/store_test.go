@@ -1,0 +1,296 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/seminarhub/seminarhub/platform/input"
+	"github.com/seminarhub/seminarhub/platform/internalapi"
+	"github.com/seminarhub/seminarhub/services/content/internal/seminar"
+	"github.com/seminarhub/seminarhub/services/content/internal/store"
+	"github.com/seminarhub/seminarhub/services/content/migrations"
+	"github.com/seminarhub/seminarhub/testkit/pgtest"
+)
+
+func instructor(id int64) seminar.Caller { return internalapi.Caller{UserID: id, Instructor: true} }
+
+func participant(id int64) seminar.Caller {
+	return internalapi.Caller{UserID: id, Participant: internalapi.ParticipantAccepted}
+}
+
+func newStore(t *testing.T) (*store.Store, *pgxpool.Pool, *pgtest.Counter) {
+	t.Helper()
+	counter := &pgtest.Counter{}
+	pool := pgtest.Migrated(t, migrations.FS, counter)
+	return store.New(pool), pool, counter
+}
+
+func create(t *testing.T, st *store.Store, owner int64, capacity int) seminar.Seminar {
+	t.Helper()
+	s, err := seminar.New(instructor(owner), input.Object{
+		"name": []byte(`"S"`), "capacity": []byte(fmt.Sprint(capacity)), "count": []byte("3"), "time": []byte(`"10:00"`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err = st.Create(context.Background(), instructor(owner), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func join(st *store.Store, id int64, c seminar.Caller, role string) error {
+	_, err := st.Change(context.Background(), id, func(s *seminar.Seminar) (store.Effect, error) {
+		m, err := s.Join(c, input.Object{"role": []byte(`"` + role + `"`)})
+		return store.Effect{Join: &m}, err
+	})
+	return err
+}
+
+func setCapacity(st *store.Store, id int64, c seminar.Caller, capacity int) error {
+	_, err := st.Change(context.Background(), id, func(s *seminar.Seminar) (store.Effect, error) {
+		err := s.Update(c, input.Object{"capacity": []byte(fmt.Sprint(capacity))})
+		return store.Effect{Fields: true}, err
+	})
+	return err
+}
+
+func activeCount(t *testing.T, pool *pgxpool.Pool, id int64) (counted, kept, capacity int) {
+	t.Helper()
+	err := pool.QueryRow(context.Background(), `
+		SELECT (SELECT count(*) FROM memberships WHERE seminar_id = $1 AND role = 'participant' AND is_active),
+		       active_participants, capacity FROM seminars WHERE id = $1`, id).Scan(&counted, &kept, &capacity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return counted, kept, capacity
+}
+
+func TestFortySimultaneousJoinsFillACapacityFiveSeminarExactly(t *testing.T) {
+	st, pool, _ := newStore(t)
+	for round := 0; round < 5; round++ {
+		s := create(t, st, int64(1000+round), 5)
+		var wg sync.WaitGroup
+		results := make(chan error, 40)
+		for i := 0; i < 40; i++ {
+			wg.Add(1)
+			go func(user int64) {
+				defer wg.Done()
+				results <- join(st, s.ID, participant(user), "participant")
+			}(int64(round*100 + i + 1))
+		}
+		wg.Wait()
+		close(results)
+		ok, full := 0, 0
+		for err := range results {
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, seminar.ErrFull):
+				full++
+			default:
+				t.Fatalf("round %d: unexpected error %v", round, err)
+			}
+		}
+		counted, kept, _ := activeCount(t, pool, s.ID)
+		if ok != 5 || full != 35 || counted != 5 || kept != 5 {
+			t.Fatalf("round %d: %d joined, %d refused as full, %d active rows, counter %d; want 5, 35, 5, 5", round, ok, full, counted, kept)
+		}
+	}
+}
+
+func TestCapacityCutsRacingJoinsNeverLeaveMoreActiveThanCapacity(t *testing.T) {
+	st, pool, _ := newStore(t)
+	for round := 0; round < 5; round++ {
+		owner := int64(2000 + round)
+		s := create(t, st, owner, 10)
+		var wg sync.WaitGroup
+		for i := 0; i < 20; i++ {
+			wg.Add(2)
+			go func(user int64) { defer wg.Done(); _ = join(st, s.ID, participant(user), "participant") }(int64(round*100 + i + 1))
+			go func(c int) { defer wg.Done(); _ = setCapacity(st, s.ID, instructor(owner), c) }(3 + i%5)
+		}
+		wg.Wait()
+		counted, kept, capacity := activeCount(t, pool, s.ID)
+		if counted > capacity || counted != kept {
+			t.Fatalf("round %d: %d active (counter %d) with capacity %d", round, counted, kept, capacity)
+		}
+	}
+}
+
+func TestAnInstructorCreatingTwoSeminarsAtOnceGetsOnlyOne(t *testing.T) {
+	st, pool, _ := newStore(t)
+	for round := 0; round < 5; round++ {
+		owner := int64(3000 + round)
+		var wg sync.WaitGroup
+		errs := make(chan error, 5)
+		for i := 0; i < 5; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s, _ := seminar.New(instructor(owner), input.Object{"name": []byte(`"X"`), "capacity": []byte("1"), "count": []byte("1"), "time": []byte(`"10:00"`)})
+				_, err := st.Create(context.Background(), instructor(owner), s)
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		ok := 0
+		for err := range errs {
+			if err == nil {
+				ok++
+			} else if !errors.Is(err, seminar.ErrAlreadyInCharge) {
+				t.Fatalf("unexpected error %v", err)
+			}
+		}
+		var charges int
+		_ = pool.QueryRow(context.Background(), `SELECT count(*) FROM memberships WHERE user_id = $1`, owner).Scan(&charges)
+		if ok != 1 || charges != 1 {
+			t.Fatalf("round %d: %d creates succeeded, %d memberships; want 1 and 1", round, ok, charges)
+		}
+	}
+}
+
+func TestJoiningTwoSeminarsAsInstructorAtOnceGivesOneCharge(t *testing.T) {
+	st, _, _ := newStore(t)
+	a, b := create(t, st, 1, 5), create(t, st, 2, 5)
+	newcomer := instructor(3)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, id := range []int64{a.ID, b.ID} {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = join(st, id, newcomer, "instructor") }()
+	}
+	wg.Wait()
+	if (errs[0] == nil) == (errs[1] == nil) {
+		t.Fatalf("want exactly one success, got %v and %v", errs[0], errs[1])
+	}
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, seminar.ErrAlreadyInCharge) {
+			t.Fatalf("loser got %v, want ErrAlreadyInCharge", err)
+		}
+	}
+}
+
+func TestTheSameUserJoiningTwiceAtOnceGetsOneMembership(t *testing.T) {
+	st, pool, _ := newStore(t)
+	s := create(t, st, 1, 50)
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = join(st, s.ID, participant(7), "participant") }()
+	}
+	wg.Wait()
+	var n int
+	_ = pool.QueryRow(context.Background(), `SELECT count(*) FROM memberships WHERE seminar_id = $1 AND user_id = 7`, s.ID).Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d memberships, want 1", n)
+	}
+}
+
+func TestTheSchemaRefusesOverbookingEvenWithoutTheDomainCheck(t *testing.T) {
+	st, pool, _ := newStore(t)
+	s := create(t, st, 1, 1)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `INSERT INTO memberships (seminar_id, user_id, role) VALUES ($1, 10, 'participant')`, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := pool.Exec(ctx, `INSERT INTO memberships (seminar_id, user_id, role) VALUES ($1, 11, 'participant')`, s.ID)
+	if err == nil {
+		t.Fatal("second participant of a capacity-1 seminar was accepted by the schema")
+	}
+	if _, err := pool.Exec(ctx, `UPDATE memberships SET is_active = false, dropped_at = now() WHERE user_id = 10`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE memberships SET is_active = true, dropped_at = NULL WHERE user_id = 10`); err == nil {
+		t.Fatal("a dropped participant was reactivated")
+	}
+}
+
+func TestDroppingFreesASeatAndStampsTheTime(t *testing.T) {
+	st, pool, _ := newStore(t)
+	s := create(t, st, 1, 1)
+	if err := join(st, s.ID, participant(5), "participant"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Change(context.Background(), s.ID, func(s *seminar.Seminar) (store.Effect, error) {
+		m, err := s.Drop(participant(5))
+		return store.Effect{Drop: m}, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := got.Members[1]
+	if p.UserID != 5 || p.Active || p.DroppedAt == nil || p.DroppedAt.Before(p.JoinedAt) {
+		t.Fatalf("dropped member = %+v", p)
+	}
+	if counted, kept, _ := activeCount(t, pool, s.ID); counted != 0 || kept != 0 {
+		t.Fatalf("active after drop: %d (counter %d)", counted, kept)
+	}
+	if err := join(st, s.ID, participant(6), "participant"); err != nil {
+		t.Fatalf("the freed seat could not be taken: %v", err)
+	}
+}
+
+// The statement count of each read must not grow with the data it returns.
+func TestReadsIssueAConstantNumberOfStatements(t *testing.T) {
+	st, _, counter := newStore(t)
+	ctx := context.Background()
+	measure := func(f func()) int64 { counter.Reset(); f(); return counter.Count() }
+
+	one := create(t, st, 1, 100)
+	listOne := measure(func() { _, _ = st.List(ctx, store.ListFilter{}) })
+	getSmall := measure(func() { _, _ = st.Seminar(ctx, one.ID) })
+	userSmall := measure(func() { _, _ = st.MembershipsOf(ctx, 1) })
+
+	for i := int64(2); i <= 20; i++ {
+		create(t, st, i, 100)
+	}
+	for u := int64(100); u < 130; u++ {
+		if err := join(st, one.ID, participant(u), "participant"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listMany := measure(func() { _, _ = st.List(ctx, store.ListFilter{}) })
+	getBig := measure(func() { _, _ = st.Seminar(ctx, one.ID) })
+	userMany := measure(func() { _, _ = st.MembershipsOf(ctx, 100) })
+
+	t.Logf("statements: list 1 seminar=%d, 20 seminars=%d; get 0 participants=%d, 30 participants=%d; user seminars=%d/%d",
+		listOne, listMany, getSmall, getBig, userSmall, userMany)
+	if listOne != listMany || getSmall != getBig || userSmall != userMany {
+		t.Fatalf("statement count grows with data: list %d→%d, get %d→%d, user %d→%d", listOne, listMany, getSmall, getBig, userSmall, userMany)
+	}
+	if listMany > 2 || getBig > 2 || userMany > 1 {
+		t.Fatalf("more statements than designed: list %d, get %d, user %d", listMany, getBig, userMany)
+	}
+}
+
+func TestListFiltersByNameCaseInsensitivelyAndOrders(t *testing.T) {
+	st, _, _ := newStore(t)
+	ctx := context.Background()
+	for i, name := range []string{"Django Basics", "React", "advanced DJANGO"} {
+		s, _ := seminar.New(instructor(int64(i+1)), input.Object{"name": []byte(`"` + name + `"`), "capacity": []byte("5"), "count": []byte("1"), "time": []byte(`"10:00"`)})
+		if _, err := st.Create(ctx, instructor(int64(i+1)), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := "django"
+	newest, _ := st.List(ctx, store.ListFilter{NameContains: &q})
+	earliest, _ := st.List(ctx, store.ListFilter{NameContains: &q, EarliestFirst: true})
+	if len(newest) != 2 || newest[0].Name != "advanced DJANGO" || newest[1].Name != "Django Basics" {
+		t.Fatalf("newest first = %+v", newest)
+	}
+	if len(earliest) != 2 || earliest[0].Name != "Django Basics" {
+		t.Fatalf("earliest first = %+v", earliest)
+	}
+	none := "%"
+	if got, _ := st.List(ctx, store.ListFilter{NameContains: &none}); len(got) != 0 {
+		t.Fatalf("a %% in the name matched %d seminars; it must be taken literally", len(got))
+	}
+}

@@ -48,11 +48,11 @@ var (
 // needed. It is shared by every test in the process.
 func AdminURL(t testing.TB) string {
 	t.Helper()
-	adminOnce.Do(func() { adminURL, adminErr = findServer() })
-	if adminErr != nil {
-		t.Fatalf("no PostgreSQL for tests: %v", adminErr)
+	u, err := Admin()
+	if err != nil {
+		t.Fatalf("no PostgreSQL for tests: %v", err)
 	}
-	return adminURL
+	return u
 }
 
 func findServer() (string, error) {
@@ -113,12 +113,28 @@ var seq atomic.Int64
 // role's URL. Both are dropped when the test ends.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
-	admin := AdminURL(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	dsn, drop, err := CreateDatabase(context.Background(), AdminURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	return dsn
+}
+
+// Admin is AdminURL for code without a testing.TB (TestMain).
+func Admin() (string, error) {
+	adminOnce.Do(func() { adminURL, adminErr = findServer() })
+	return adminURL, adminErr
+}
+
+// CreateDatabase makes a database and a role that owns it on the server at
+// admin; drop removes both.
+func CreateDatabase(ctx context.Context, admin string) (dsn string, drop func(), err error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		t.Fatalf("connect to test server: %v", err)
+		return "", nil, fmt.Errorf("connect to test server: %w", err)
 	}
 	defer func() { _ = conn.Close(context.Background()) }()
 
@@ -131,29 +147,28 @@ func NewDatabase(t testing.TB) string {
 		fmt.Sprintf(`CREATE DATABASE %s OWNER %s`, name, name),
 	} {
 		if _, err := conn.Exec(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
+			return "", nil, fmt.Errorf("%s: %w", stmt, err)
 		}
 	}
-	t.Cleanup(func() {
+	drop = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		conn, err := pgx.Connect(ctx, admin)
 		if err != nil {
-			t.Logf("cleanup: %v", err)
 			return
 		}
 		defer func() { _ = conn.Close(context.Background()) }()
 		_, _ = conn.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
 		_, _ = conn.Exec(ctx, fmt.Sprintf(`DROP ROLE IF EXISTS %s`, name))
-	})
-
+	}
 	u, err := url.Parse(admin)
 	if err != nil {
-		t.Fatalf("parse admin URL: %v", err)
+		drop()
+		return "", nil, fmt.Errorf("parse admin URL: %w", err)
 	}
 	u.User = url.UserPassword(name, password)
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), drop, nil
 }
 
 // Counter is a pgx tracer that counts the statements a pool sends, to show

@@ -1,0 +1,229 @@
+// Package e2e starts the real binaries (user, content, gateway) on fresh
+// databases and exercises the public contract through the gateway, checking
+// every response against api/openapi.yaml.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/seminarhub/seminarhub/testkit/pgtest"
+)
+
+// stack is the running system under test.
+type stack struct {
+	root       string
+	dir        string
+	gateway    string // base URL
+	user       string
+	content    string
+	procs      map[string]*exec.Cmd
+	env        map[string][]string
+	dbProxy    map[string]*proxy
+	cleanups   []func()
+	mu         sync.Mutex
+}
+
+var sys *stack
+
+func TestMain(m *testing.M) {
+	s, err := startStack()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: cannot start the stack:", err)
+		if s != nil {
+			s.dumpLogs()
+			s.stop()
+		}
+		os.Exit(1)
+	}
+	sys = s
+	code := m.Run()
+	if exit := s.stop(); exit != nil {
+		fmt.Fprintln(os.Stderr, "e2e: shutdown was not clean:", exit)
+		code = 1
+	}
+	if code != 0 {
+		s.dumpLogs()
+	}
+	os.Exit(code)
+}
+
+func freeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().String()
+}
+
+func startStack() (*stack, error) {
+	root, err := pgtest.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "seminarhub-e2e-")
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{root: root, dir: dir, procs: map[string]*exec.Cmd{}, env: map[string][]string{}, dbProxy: map[string]*proxy{}}
+	for _, svc := range []string{"user", "content", "gateway"} {
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, svc), "./services/"+svc+"/cmd/"+svc)
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			return s, fmt.Errorf("build %s: %v\n%s", svc, err, out)
+		}
+	}
+	admin, err := pgtest.Admin()
+	if err != nil {
+		return s, err
+	}
+	common := []string{"INTERNAL_SECRET=e2e-internal-secret-0123456789", "LOG_LEVEL=info", "SHUTDOWN_TIMEOUT=10s", "REQUEST_TIMEOUT=3s"}
+	addrs := map[string]string{"user": freeAddr(), "content": freeAddr(), "gateway": freeAddr()}
+	for _, svc := range []string{"user", "content"} {
+		dsn, drop, err := pgtest.CreateDatabase(context.Background(), admin)
+		if err != nil {
+			return s, err
+		}
+		s.cleanups = append(s.cleanups, drop)
+		// Services reach PostgreSQL through a proxy the tests can cut, to
+		// see an outage without stopping the shared server.
+		p, err := newProxy(dsn)
+		if err != nil {
+			return s, err
+		}
+		s.dbProxy[svc] = p
+		s.env[svc] = append(common, "HTTP_ADDR="+addrs[svc], "DATABASE_URL="+p.dsn)
+		if out, err := s.command(svc, "migrate").CombinedOutput(); err != nil {
+			return s, fmt.Errorf("%s migrate: %v\n%s", svc, err, out)
+		}
+	}
+	s.env["gateway"] = append(common, "HTTP_ADDR="+addrs["gateway"],
+		"USER_SERVICE_URL=http://"+addrs["user"], "CONTENT_SERVICE_URL=http://"+addrs["content"])
+	s.user, s.content, s.gateway = "http://"+addrs["user"], "http://"+addrs["content"], "http://"+addrs["gateway"]
+	for _, svc := range []string{"user", "content", "gateway"} {
+		if err := s.start(svc); err != nil {
+			return s, err
+		}
+	}
+	for _, base := range []string{s.user, s.content, s.gateway} {
+		if err := waitReady(base, 30*time.Second); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+func (s *stack) command(svc string, args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(s.dir, svc), args...)
+	cmd.Env = append(os.Environ(), s.env[svc]...)
+	return cmd
+}
+
+func (s *stack) start(svc string) error {
+	logf, err := os.OpenFile(filepath.Join(s.dir, svc+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := s.command(svc)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.procs[svc] = cmd
+	s.mu.Unlock()
+	return nil
+}
+
+func waitReady(base string, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s/readyz did not answer 200 within %s", base, within)
+}
+
+// terminate sends SIGTERM and returns the process's exit error (nil: exit 0).
+func terminate(cmd *exec.Cmd) error {
+	if cmd == nil || cmd.Process == nil {
+		return nil
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		return fmt.Errorf("did not exit within 20s of SIGTERM")
+	}
+}
+
+func (s *stack) stop() error {
+	var first error
+	for _, svc := range []string{"gateway", "content", "user"} {
+		if err := terminate(s.procs[svc]); err != nil && first == nil {
+			first = fmt.Errorf("%s: %w", svc, err)
+		}
+	}
+	for _, p := range s.dbProxy {
+		p.close()
+	}
+	for _, c := range s.cleanups {
+		c()
+	}
+	return first
+}
+
+func (s *stack) dumpLogs() {
+	for _, svc := range []string{"user", "content", "gateway"} {
+		f, err := os.Open(filepath.Join(s.dir, svc+".log"))
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "----- %s log (last 40 lines) -----\n", svc)
+		data, _ := io.ReadAll(f)
+		_ = f.Close()
+		lines := splitLines(string(data))
+		if len(lines) > 40 {
+			lines = lines[len(lines)-40:]
+		}
+		for _, l := range lines {
+			fmt.Fprintln(os.Stderr, l)
+		}
+	}
+}
+
+func splitLines(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	return out
+}

@@ -1,0 +1,264 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestSignupParticipantReturnsTheUserWithATokenAndDefaults(t *testing.T) {
+	name := unique("part")
+	before := time.Now().UTC().Add(-time.Second)
+	m := expect(t, call(t, "POST", "/api/v1/user/", "", map[string]any{
+		"username": name, "password": "pw", "email": "bdv111@snu.ac.kr", "role": "participant",
+		"first_name": "다빈", "last_name": "Byeon",
+	}), 201).obj(t)
+	if m["username"] != name || m["email"] != "bdv111@snu.ac.kr" || m["first_name"] != "다빈" || m["last_name"] != "Byeon" {
+		t.Fatalf("account fields: %v", m)
+	}
+	if m["instructor"] != nil {
+		t.Fatalf("instructor = %v, want null", m["instructor"])
+	}
+	p := m["participant"].(map[string]any)
+	if p["university"] != "" || p["accepted"] != true || len(p["seminars"].([]any)) != 0 {
+		t.Fatalf("participant = %v", p)
+	}
+	if tok := m["token"].(string); len(tok) < 43 {
+		t.Fatalf("token %q is too short", tok)
+	}
+	if ll := parseTime(t, m["last_login"]); ll.Before(before) {
+		t.Fatalf("last_login %v is not now", ll)
+	}
+	parseTime(t, m["date_joined"])
+}
+
+func TestSignupInstructorCoercesYearAndDefaultsCompany(t *testing.T) {
+	m := expect(t, call(t, "POST", "/api/v1/user", "", map[string]any{
+		"username": unique("inst"), "password": "pw", "email": "i@example.com", "role": "instructor", "year": "3",
+	}), 201).obj(t)
+	i := m["instructor"].(map[string]any)
+	if i["year"] != float64(3) || i["company"] != "" || i["charge"] != nil || m["participant"] != nil {
+		t.Fatalf("got %v", m)
+	}
+}
+
+func TestSignupRejectsInvalidInputWithFieldMessages(t *testing.T) {
+	base := func() map[string]any {
+		return map[string]any{"username": unique("bad"), "password": "pw", "email": "a@example.com", "role": "participant"}
+	}
+	cases := []struct {
+		name  string
+		field string
+		edit  func(map[string]any)
+	}{
+		{"missing username", "username", func(b map[string]any) { delete(b, "username") }},
+		{"bad username", "username", func(b map[string]any) { b["username"] = "has space" }},
+		{"missing password", "password", func(b map[string]any) { delete(b, "password") }},
+		{"empty password", "password", func(b map[string]any) { b["password"] = "" }},
+		{"bad email", "email", func(b map[string]any) { b["email"] = "not-an-email" }},
+		{"missing role", "role", func(b map[string]any) { delete(b, "role") }},
+		{"unknown role", "role", func(b map[string]any) { b["role"] = "admin" }},
+		{"only first name", "last_name", func(b map[string]any) { b["first_name"] = "Davin" }},
+		{"digit in name", "first_name", func(b map[string]any) { b["first_name"], b["last_name"] = "Davin1", "Byeon" }},
+		{"accepted not boolean", "accepted", func(b map[string]any) { b["accepted"] = "yes" }},
+		{"negative year", "year", func(b map[string]any) { b["role"], b["year"] = "instructor", -1 }},
+		{"fractional year", "year", func(b map[string]any) { b["role"], b["year"] = "instructor", 1.5 }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := base()
+			c.edit(b)
+			m := expect(t, call(t, "POST", "/api/v1/user/", "", b), 400).obj(t)
+			if fields, _ := m["fields"].(map[string]any); fields[c.field] == nil {
+				t.Fatalf("no message for %q: %v", c.field, m)
+			}
+		})
+	}
+}
+
+func TestSignupIgnoresTheOtherRolesFieldsAndABadTokenHeader(t *testing.T) {
+	m := expect(t, callWith(t, "POST", "/api/v1/user/", map[string]any{
+		"username": unique("p"), "password": "pw", "email": "a@example.com", "role": "participant", "year": -5, "company": 7,
+	}, map[string]string{"Authorization": "Token not-a-real-token"}), 201).obj(t)
+	if m["instructor"] != nil {
+		t.Fatalf("instructor = %v", m["instructor"])
+	}
+}
+
+func TestSignupWithATakenUsernameIs400(t *testing.T) {
+	a := participantAccount(t)
+	expect(t, call(t, "POST", "/api/v1/user/", "", map[string]any{"username": a.Username, "password": "x", "email": "b@example.com", "role": "instructor"}), 400)
+}
+
+func TestTenSimultaneousSignupsWithOneUsernameGiveOne201AndNo500(t *testing.T) {
+	for round := 0; round < 3; round++ {
+		name := unique("race")
+		statuses := make(chan int, 10)
+		var wg sync.WaitGroup
+		for i := 0; i < 10; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				statuses <- call(t, "POST", "/api/v1/user/", "", map[string]any{"username": name, "password": "pw", "email": "r@example.com", "role": "participant"}).Status
+			}()
+		}
+		wg.Wait()
+		close(statuses)
+		count := map[int]int{}
+		for s := range statuses {
+			count[s]++
+		}
+		if count[201] != 1 || count[400] != 9 {
+			t.Fatalf("round %d: statuses %v, want one 201 and nine 400", round, count)
+		}
+	}
+}
+
+func TestLoginIssuesANewTokenAndUpdatesLastLogin(t *testing.T) {
+	a := participantAccount(t)
+	first := expect(t, call(t, "GET", "/api/v1/user/me/", a.Token, nil), 200).obj(t)
+	m := expect(t, call(t, "PUT", "/api/v1/user/login/", "", map[string]any{"username": a.Username, "password": "pw-participant"}), 200).obj(t)
+	if m["token"] == a.Token || m["id"] != first["id"] {
+		t.Fatalf("login answer %v", m)
+	}
+	if !parseTime(t, m["last_login"]).After(parseTime(t, first["last_login"])) {
+		t.Fatalf("last_login not updated: %v → %v", first["last_login"], m["last_login"])
+	}
+	expect(t, call(t, "GET", "/api/v1/user/me/", m["token"].(string), nil), 200)
+	expect(t, call(t, "GET", "/api/v1/user/me/", a.Token, nil), 200)
+}
+
+func TestLoginWithAWrongPasswordOrUnknownUserIs403WithOneMessage(t *testing.T) {
+	a := participantAccount(t)
+	wrong := expect(t, call(t, "PUT", "/api/v1/user/login", "", map[string]any{"username": a.Username, "password": "nope"}), 403).obj(t)
+	unknown := expect(t, call(t, "PUT", "/api/v1/user/login", "", map[string]any{"username": unique("ghost"), "password": "nope"}), 403).obj(t)
+	if wrong["error"] != unknown["error"] {
+		t.Fatalf("messages differ: %q vs %q", wrong["error"], unknown["error"])
+	}
+}
+
+func TestLogoutRevokesOnlyTheTokenUsed(t *testing.T) {
+	a := participantAccount(t)
+	other := expect(t, call(t, "PUT", "/api/v1/user/login/", "", map[string]any{"username": a.Username, "password": "pw-participant"}), 200).obj(t)["token"].(string)
+	m := expect(t, call(t, "POST", "/api/v1/user/logout/", a.Token, nil), 200).obj(t)
+	if len(m) != 0 {
+		t.Fatalf("logout answered %v, want {}", m)
+	}
+	r := expect(t, call(t, "GET", "/api/v1/user/me/", a.Token, nil), 401)
+	if r.Header.Get("WWW-Authenticate") != "Token" {
+		t.Fatalf("WWW-Authenticate = %q", r.Header.Get("WWW-Authenticate"))
+	}
+	expect(t, call(t, "GET", "/api/v1/user/me/", other, nil), 200)
+}
+
+func TestProtectedEndpointsNeedAValidToken(t *testing.T) {
+	paths := []struct{ method, path string }{
+		{"POST", "/api/v1/user/logout/"}, {"GET", "/api/v1/user/me/"}, {"PUT", "/api/v1/user/me/"},
+		{"POST", "/api/v1/user/participant/"}, {"GET", "/api/v1/seminar/"}, {"POST", "/api/v1/seminar/"},
+		{"GET", "/api/v1/seminar/1/"}, {"PUT", "/api/v1/seminar/1/"}, {"POST", "/api/v1/seminar/1/user/"},
+		{"DELETE", "/api/v1/seminar/1/user/"},
+	}
+	for _, p := range paths {
+		for _, auth := range []string{"", "Token", "Token bogus", "Bearer abc"} {
+			r := expect(t, callWith(t, p.method, p.path, nil, map[string]string{"Authorization": auth}), 401)
+			if r.Header.Get("WWW-Authenticate") != "Token" {
+				t.Fatalf("%s %s with %q: WWW-Authenticate = %q", p.method, p.path, auth, r.Header.Get("WWW-Authenticate"))
+			}
+		}
+	}
+}
+
+func TestGetUserByIDOrMeAndNeverTheToken(t *testing.T) {
+	a, b := participantAccount(t), instructorAccount(t)
+	me := expect(t, call(t, "GET", "/api/v1/user/me/", a.Token, nil), 200).obj(t)
+	other := expect(t, call(t, "GET", fmt.Sprintf("/api/v1/user/%d/", b.ID), a.Token, nil), 200).obj(t)
+	if idOf(me) != a.ID || idOf(other) != b.ID || me["token"] != nil || other["token"] != nil {
+		t.Fatalf("me %v other %v", me, other)
+	}
+	expect(t, call(t, "GET", "/api/v1/user/99999999/", a.Token, nil), 404)
+	expect(t, call(t, "GET", "/api/v1/user/abc/", a.Token, nil), 404)
+}
+
+func TestUpdateMeChangesOnlyTheFieldsSent(t *testing.T) {
+	a := signupAs(t, "instructor", map[string]any{"company": "Old", "year": 2})
+	newName := unique("renamed")
+	m := expect(t, call(t, "PUT", "/api/v1/user/me/", a.Token, map[string]any{
+		"username": newName, "first_name": "New", "last_name": "Name", "year": "", "university": "ignored",
+	}), 200).obj(t)
+	i := m["instructor"].(map[string]any)
+	if m["username"] != newName || m["first_name"] != "New" || m["last_name"] != "Name" || m["email"] != "someone@example.com" ||
+		i["year"] != nil || i["company"] != "Old" || m["participant"] != nil || m["token"] != nil {
+		t.Fatalf("got %v", m)
+	}
+}
+
+func TestUpdateWithOneInvalidFieldChangesNothing(t *testing.T) {
+	a := participantAccount(t)
+	before := expect(t, call(t, "GET", "/api/v1/user/me/", a.Token, nil), 200).Body
+	expect(t, call(t, "PUT", "/api/v1/user/me/", a.Token, map[string]any{"email": "new@example.com", "first_name": "OnlyFirst"}), 400)
+	expect(t, call(t, "PUT", "/api/v1/user/me/", a.Token, map[string]any{"university": "X", "username": "bad name"}), 400)
+	after := expect(t, call(t, "GET", "/api/v1/user/me/", a.Token, nil), 200).Body
+	if string(before) != string(after) {
+		t.Fatalf("changed:\n%s\n%s", before, after)
+	}
+}
+
+func TestUpdateWithAnEmptyBodyIs200AndChangesNothing(t *testing.T) {
+	a := participantAccount(t)
+	before := expect(t, call(t, "GET", "/api/v1/user/me/", a.Token, nil), 200).Body
+	after := expect(t, call(t, "PUT", "/api/v1/user/me/", a.Token, nil), 200).Body
+	if string(before) != string(after) {
+		t.Fatalf("changed:\n%s\n%s", before, after)
+	}
+}
+
+func TestUpdateCannotChangeAccepted(t *testing.T) {
+	a := signupAs(t, "participant", map[string]any{"accepted": false})
+	m := expect(t, call(t, "PUT", "/api/v1/user/me/", a.Token, map[string]any{"accepted": true}), 200).obj(t)
+	if m["participant"].(map[string]any)["accepted"] != false {
+		t.Fatalf("accepted changed: %v", m)
+	}
+}
+
+func TestUpdatingSomeoneElseIs403(t *testing.T) {
+	a, b := participantAccount(t), participantAccount(t)
+	expect(t, call(t, "PUT", fmt.Sprintf("/api/v1/user/%d/", b.ID), a.Token, map[string]any{"email": "x@example.com"}), 403)
+	expect(t, call(t, "PUT", fmt.Sprintf("/api/v1/user/%d/", a.ID), a.Token, map[string]any{"email": "x@example.com"}), 200)
+}
+
+func TestAChangedPasswordIsTheOneThatLogsIn(t *testing.T) {
+	a := participantAccount(t)
+	expect(t, call(t, "PUT", "/api/v1/user/me/", a.Token, map[string]any{"password": "brand-new"}), 200)
+	expect(t, call(t, "PUT", "/api/v1/user/login/", "", map[string]any{"username": a.Username, "password": "pw-participant"}), 403)
+	expect(t, call(t, "PUT", "/api/v1/user/login/", "", map[string]any{"username": a.Username, "password": "brand-new"}), 200)
+}
+
+func TestAnInstructorBecomesAParticipantOnce(t *testing.T) {
+	a := instructorAccount(t)
+	m := expect(t, call(t, "POST", "/api/v1/user/participant/", a.Token, map[string]any{"university": "SNU", "accepted": "false"}), 201).obj(t)
+	p := m["participant"].(map[string]any)
+	if p["university"] != "SNU" || p["accepted"] != false || m["instructor"] == nil {
+		t.Fatalf("got %v", m)
+	}
+	expect(t, call(t, "POST", "/api/v1/user/participant/", a.Token, nil), 400)
+}
+
+func TestANewParticipantProfileTakesEffectOnTheNextRequest(t *testing.T) {
+	owner := instructorAccount(t)
+	s := newSeminar(t, owner, 5)
+	a := instructorAccount(t)
+	expect(t, call(t, "POST", "/api/v1/user/participant/", a.Token, nil), 201)
+	expect(t, call(t, "POST", seminarPath(idOf(s), "user/"), a.Token, map[string]any{"role": "participant"}), 201)
+}
+
+func TestTrailingSlashIsOptionalAndNeverRedirects(t *testing.T) {
+	a := participantAccount(t)
+	for _, p := range []string{"/api/v1/user/me/", "/api/v1/user/me", "/api/v1/seminar/", "/api/v1/seminar"} {
+		r := call(t, "GET", p, a.Token, nil)
+		if r.Status != http.StatusOK {
+			t.Fatalf("%s: %d", p, r.Status)
+		}
+	}
+}

@@ -9,7 +9,7 @@ import (
 
 // InternalSecretHeader carries the shared secret that proves a request to a
 // backend service comes from the gateway.
-const InternalSecretHeader = "X-Internal-Secret"
+const InternalSecretHeader = "X-Internal-Secret" //nolint:gosec // a header name, not a credential
 
 // RequireInternalSecret rejects callers that do not present the secret. The
 // backends trust the caller-identity headers only behind this check.

@@ -126,12 +126,12 @@ func (c *Client) Do(ctx context.Context, method, path string, caller Caller, bod
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: %s %s: %v", httpx.ErrUnavailable, method, path, err)
+		return fmt.Errorf("%w: %s %s: %w", httpx.ErrUnavailable, method, path, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	payload, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return fmt.Errorf("%w: reading %s %s: %v", httpx.ErrUnavailable, method, path, err)
+		return fmt.Errorf("%w: reading %s %s: %w", httpx.ErrUnavailable, method, path, err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if out == nil {

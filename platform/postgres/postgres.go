@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -16,10 +17,10 @@ import (
 
 	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/pressly/goose/v3"
 )
 
@@ -80,7 +81,6 @@ func migrateDB(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) er
 	return nil
 }
 
-
 // Tx runs fn in a transaction and commits it. Deadlocks and serialization
 // failures are retried a few times with a fresh transaction, as PostgreSQL
 // asks callers to do; fn must therefore be safe to run again.
@@ -121,7 +121,8 @@ func Unavailable(err error) bool {
 	switch {
 	case errors.As(err, &connErr), errors.As(err, &netErr):
 		return true
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		// A connection that died mid-query: the server went away.
 		return true
 	case pgconn.SafeToRetry(err), pgconn.Timeout(err):
 		return true

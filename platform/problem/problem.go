@@ -13,13 +13,13 @@ import (
 type Kind int
 
 const (
-	// Invalid input or a rule about the data's state (400).
+	// Invalid is input that breaks a rule, or a rule about the data's state (400).
 	Invalid Kind = iota + 1
-	// Forbidden: the caller may not do this (403).
+	// Forbidden means the caller may not do this (403).
 	Forbidden
-	// NotFound: the thing addressed does not exist (404).
+	// NotFound means the thing addressed does not exist (404).
 	NotFound
-	// Unauthenticated: no valid credentials (401).
+	// Unauthenticated means no valid credentials (401).
 	Unauthenticated
 )
 

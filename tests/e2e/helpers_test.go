@@ -10,7 +10,9 @@ import (
 var nameSeq atomic.Int64
 
 // unique returns a username no other test uses.
-func unique(prefix string) string { return fmt.Sprintf("%s%d_%d", prefix, time.Now().UnixNano()%1e6, nameSeq.Add(1)) }
+func unique(prefix string) string {
+	return fmt.Sprintf("%s%d_%d", prefix, time.Now().UnixNano()%1e6, nameSeq.Add(1))
+}
 
 type account struct {
 	ID       int64

@@ -22,16 +22,16 @@ import (
 
 // stack is the running system under test.
 type stack struct {
-	root       string
-	dir        string
-	gateway    string // base URL
-	user       string
-	content    string
-	procs      map[string]*exec.Cmd
-	env        map[string][]string
-	dbProxy    map[string]*proxy
-	cleanups   []func()
-	mu         sync.Mutex
+	root     string
+	dir      string
+	gateway  string // base URL
+	user     string
+	content  string
+	procs    map[string]*exec.Cmd
+	env      map[string][]string
+	dbProxy  map[string]*proxy
+	cleanups []func()
+	mu       sync.Mutex
 }
 
 var sys *stack
@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: cannot start the stack:", err)
 		if s != nil {
 			s.dumpLogs()
-			s.stop()
+			_ = s.stop()
 		}
 		os.Exit(1)
 	}
@@ -81,7 +81,7 @@ func startStack() (*stack, error) {
 		build := exec.Command("go", "build", "-o", filepath.Join(dir, svc), "./services/"+svc+"/cmd/"+svc)
 		build.Dir = root
 		if out, err := build.CombinedOutput(); err != nil {
-			return s, fmt.Errorf("build %s: %v\n%s", svc, err, out)
+			return s, fmt.Errorf("build %s: %w\n%s", svc, err, out)
 		}
 	}
 	admin, err := pgtest.Admin()
@@ -105,7 +105,7 @@ func startStack() (*stack, error) {
 		s.dbProxy[svc] = p
 		s.env[svc] = append(common, "HTTP_ADDR="+addrs[svc], "DATABASE_URL="+p.dsn)
 		if out, err := s.command(svc, "migrate").CombinedOutput(); err != nil {
-			return s, fmt.Errorf("%s migrate: %v\n%s", svc, err, out)
+			return s, fmt.Errorf("%s migrate: %w\n%s", svc, err, out)
 		}
 	}
 	s.env["gateway"] = append(common, "HTTP_ADDR="+addrs["gateway"],

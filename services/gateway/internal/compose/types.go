@@ -6,8 +6,8 @@
 package compose
 
 import (
-	contentclient "github.com/seminarhub/seminarhub/services/content/client"
 	"github.com/seminarhub/seminarhub/platform/wire"
+	contentclient "github.com/seminarhub/seminarhub/services/content/client"
 )
 
 // User is the public User object.

@@ -19,9 +19,9 @@ import (
 	"github.com/seminarhub/seminarhub/platform/internalapi"
 	"github.com/seminarhub/seminarhub/platform/problem"
 	"github.com/seminarhub/seminarhub/platform/server"
+	contentclient "github.com/seminarhub/seminarhub/services/content/client"
 	"github.com/seminarhub/seminarhub/services/gateway/internal/auth"
 	"github.com/seminarhub/seminarhub/services/gateway/internal/compose"
-	contentclient "github.com/seminarhub/seminarhub/services/content/client"
 	userclient "github.com/seminarhub/seminarhub/services/user/client"
 )
 

@@ -28,7 +28,7 @@ func New(pool *pgxpool.Pool, tokenTTL time.Duration) *Store {
 
 var readCommitted = pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
 
-// ErrUnauthenticated: the token is unknown, revoked or expired.
+// ErrUnauthenticated means the token is unknown, revoked or expired.
 var ErrUnauthenticated = problem.New(problem.Unauthenticated, "invalid or revoked token")
 
 // One statement returns a user with both profiles; LEFT JOINs because either

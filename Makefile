@@ -1,0 +1,29 @@
+# seminarhub — the commands a developer needs. See README.md.
+.PHONY: run test lint build stop clean fmt
+
+## run: start PostgreSQL and the three services locally (Ctrl-C stops them)
+run:
+	@scripts/run.sh
+
+## test: go vet, unit, integration and end-to-end tests on a real PostgreSQL
+test:
+	@scripts/test.sh
+
+## lint: go vet and golangci-lint (installed into .run/tools on first use)
+lint:
+	@scripts/lint.sh
+
+## build: the three binaries into .run/bin
+build:
+	@scripts/build.sh .run/bin
+
+## stop: stop any private PostgreSQL left running under .run/
+stop:
+	@scripts/stack.sh stop-all
+
+## clean: stop everything and delete .run/ (local data included)
+clean: stop
+	rm -rf .run
+
+fmt:
+	gofmt -w platform testkit services tests

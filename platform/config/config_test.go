@@ -1,0 +1,52 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/seminarhub/seminarhub/platform/config"
+)
+
+type sample struct {
+	config.Base
+	Port int `env:"SAMPLE_PORT" envDefault:"1"`
+}
+
+func TestAnUnparsableValueNamesItsVariable(t *testing.T) {
+	t.Setenv("SAMPLE_PORT", "eighty")
+	_, err := config.Load[sample]()
+	if err == nil || !strings.Contains(err.Error(), "SAMPLE_PORT") {
+		t.Fatalf("error %v does not name SAMPLE_PORT", err)
+	}
+}
+
+func TestAnEmbeddedFieldsVariableIsNamedToo(t *testing.T) {
+	t.Setenv("SHUTDOWN_TIMEOUT", "soon")
+	_, err := config.Load[sample]()
+	if err == nil || !strings.Contains(err.Error(), "SHUTDOWN_TIMEOUT") {
+		t.Fatalf("error %v does not name SHUTDOWN_TIMEOUT", err)
+	}
+}
+
+func TestProductionRefusesTheDevelopmentSecret(t *testing.T) {
+	t.Setenv("SEMINARHUB_ENV", "production")
+	b := config.Base{Environment: "production", ShutdownTimeout: 1, RequestTimeout: 1, InternalSecret: "dev-only-internal-secret"}
+	if err := b.Validate(); err == nil || !strings.Contains(err.Error(), "INTERNAL_SECRET") {
+		t.Fatalf("got %v", err)
+	}
+	b.InternalSecret = "a-real-secret-from-a-vault"
+	if err := b.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDatabaseURLIsValidated(t *testing.T) {
+	d := config.Database{URL: "::not a url::", MaxConns: 1}
+	if err := d.Validate("development", ""); err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Fatalf("got %v", err)
+	}
+	d = config.Database{MaxConns: 1}
+	if err := d.Validate("development", "postgres://u:p@localhost/db"); err != nil || d.URL == "" {
+		t.Fatalf("default not applied: %v", err)
+	}
+}

@@ -1,0 +1,83 @@
+package httpx_test
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/seminarhub/seminarhub/platform/httpx"
+)
+
+func engine() http.Handler {
+	r := httpx.NewEngine("test", slog.New(slog.DiscardHandler))
+	r.POST("/things", func(c *gin.Context) {
+		obj, ok := httpx.ReadObject(c)
+		if !ok {
+			return
+		}
+		c.JSON(http.StatusCreated, gin.H{"fields": len(obj)})
+	})
+	r.GET("/panic", func(*gin.Context) { panic("boom") })
+	return httpx.StripTrailingSlash(r)
+}
+
+func do(t *testing.T, method, path, body string) (*httptest.ResponseRecorder, map[string]any) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	engine().ServeHTTP(w, httptest.NewRequest(method, path, strings.NewReader(body)))
+	var m map[string]any
+	_ = json.Unmarshal(w.Body.Bytes(), &m)
+	return w, m
+}
+
+func TestTrailingSlashRoutesTheSameWithoutRedirect(t *testing.T) {
+	for _, p := range []string{"/things", "/things/"} {
+		if w, _ := do(t, "POST", p, `{"a":1}`); w.Code != http.StatusCreated {
+			t.Fatalf("%s: %d", p, w.Code)
+		}
+	}
+}
+
+func TestUnknownPathsAndMethodsAreJSON(t *testing.T) {
+	w, m := do(t, "GET", "/nope", "")
+	if w.Code != 404 || m["error"] == nil {
+		t.Fatalf("404: %d %v", w.Code, m)
+	}
+	w, m = do(t, "DELETE", "/things", "")
+	if w.Code != 405 || m["error"] == nil {
+		t.Fatalf("405: %d %v", w.Code, m)
+	}
+}
+
+func TestOversizedBodiesAre413(t *testing.T) {
+	w, m := do(t, "POST", "/things", `{"a":"`+strings.Repeat("x", httpx.MaxBodyBytes)+`"}`)
+	if w.Code != 413 || m["error"] == nil {
+		t.Fatalf("%d %v", w.Code, m)
+	}
+}
+
+func TestAPanicIsAJSON500ThatLeaksNothing(t *testing.T) {
+	w, m := do(t, "GET", "/panic", "")
+	if w.Code != 500 || m["error"] != "internal server error" || strings.Contains(w.Body.String(), "boom") {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+}
+
+func TestRequestIDIsEchoedOrGenerated(t *testing.T) {
+	req := httptest.NewRequest("GET", "/nope", nil)
+	req.Header.Set("X-Request-ID", "given")
+	w := httptest.NewRecorder()
+	engine().ServeHTTP(w, req)
+	if w.Header().Get("X-Request-ID") != "given" {
+		t.Fatalf("echo: %q", w.Header().Get("X-Request-ID"))
+	}
+	w2, _ := do(t, "GET", "/nope", "")
+	if len(w2.Header().Get("X-Request-ID")) != 32 {
+		t.Fatalf("generated: %q", w2.Header().Get("X-Request-ID"))
+	}
+}

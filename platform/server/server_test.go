@@ -1,0 +1,62 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/seminarhub/seminarhub/platform/server"
+)
+
+// On shutdown the server reports draining first, lets an in-flight request
+// finish, and only then returns without error.
+func TestShutdownDrainsAndFinishesInFlightRequests(t *testing.T) {
+	ready := &server.Readiness{}
+	started := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		close(started)
+		time.Sleep(300 * time.Millisecond)
+		_, _ = io.WriteString(w, "done")
+	})
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	ctx, cancel := context.WithCancel(context.Background())
+	result := make(chan error, 1)
+	go func() {
+		result <- server.Run(ctx, slog.New(slog.DiscardHandler), server.NewHTTPServer(h, slog.New(slog.DiscardHandler)), ready,
+			server.Options{Addr: "unix:" + sock, DrainDelay: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second})
+	}()
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	got := make(chan string, 1)
+	go func() {
+		for i := 0; i < 100; i++ {
+			resp, err := client.Get("http://unix/")
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				_ = resp.Body.Close()
+				got <- string(b)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		got <- "error: no answer"
+	}()
+	<-started
+	cancel()
+	time.Sleep(20 * time.Millisecond)
+	if !ready.Draining() {
+		t.Fatal("not draining right after shutdown began")
+	}
+	if body := <-got; body != "done" {
+		t.Fatalf("in-flight request got %q", body)
+	}
+	if err := <-result; err != nil {
+		t.Fatalf("Run returned %v", err)
+	}
+}

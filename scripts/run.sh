@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# `make run`: everything seminarhub needs, on this machine, in the foreground.
+# Installs what is missing (apt, as root), starts a private PostgreSQL (two
+# databases, two roles) under .run/, builds and migrates the services, starts
+# them and prints the URL. Ctrl-C stops everything; data stays in .run/dev
+# for the next run.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+RUN="$ROOT/.run"
+LOGS="$RUN/logs"
+BIN="$RUN/bin"
+mkdir -p "$LOGS" "$BIN"
+
+PG_PORT="${SEMINARHUB_PG_PORT:-55432}"
+GATEWAY_ADDR="${GATEWAY_ADDR:-127.0.0.1:58080}"
+USER_ADDR="${USER_ADDR:-127.0.0.1:58081}"
+CONTENT_ADDR="${CONTENT_ADDR:-127.0.0.1:58082}"
+
+# Local development secrets only (see README: production refuses them).
+export INTERNAL_SECRET="${INTERNAL_SECRET:-dev-only-internal-secret}"
+USER_DB="postgres://seminarhub_user:dev-only-user-db-password@127.0.0.1:$PG_PORT/seminarhub_user?sslmode=disable"
+CONTENT_DB="postgres://seminarhub_content:dev-only-content-db-password@127.0.0.1:$PG_PORT/seminarhub_content?sslmode=disable"
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo
+  echo "[run] stopping services"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  scripts/stack.sh pg-stop dev
+  echo "[run] stopped; data kept in .run/dev (make clean removes it)"
+}
+trap cleanup INT TERM EXIT
+
+scripts/stack.sh pg-start dev "$PG_PORT"
+scripts/stack.sh pg-provision "$PG_PORT"
+
+echo "[run] building services"
+scripts/build.sh "$BIN"
+
+DATABASE_URL="$USER_DB" "$BIN/user" migrate >>"$LOGS/user.log" 2>&1 || { tail -n 20 "$LOGS/user.log"; exit 1; }
+DATABASE_URL="$CONTENT_DB" "$BIN/content" migrate >>"$LOGS/content.log" 2>&1 || { tail -n 20 "$LOGS/content.log"; exit 1; }
+
+start() {
+  local name=$1; shift
+  env "$@" "$BIN/$name" >>"$LOGS/$name.log" 2>&1 &
+  pids+=($!)
+}
+start user HTTP_ADDR="$USER_ADDR" DATABASE_URL="$USER_DB"
+start content HTTP_ADDR="$CONTENT_ADDR" DATABASE_URL="$CONTENT_DB"
+start gateway HTTP_ADDR="$GATEWAY_ADDR" USER_SERVICE_URL="http://$USER_ADDR" CONTENT_SERVICE_URL="http://$CONTENT_ADDR"
+
+for addr in "$USER_ADDR" "$CONTENT_ADDR" "$GATEWAY_ADDR"; do
+  for _ in $(seq 1 100); do
+    curl -fsS "http://$addr/readyz" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -fsS "http://$addr/readyz" >/dev/null || { echo "[run] $addr did not become ready; see $LOGS"; exit 1; }
+done
+
+cat <<MSG
+
+  seminarhub is running:  http://$GATEWAY_ADDR
+  try:   curl http://$GATEWAY_ADDR/ping
+  logs:  $LOGS/{user,content,gateway}.log   (JSON, one line per request)
+  stop:  Ctrl-C
+
+MSG
+wait -n "${pids[@]}" || true
+echo "[run] a service exited; see $LOGS"

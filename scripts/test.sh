@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `make test`: go vet, then unit, integration and end-to-end tests against a
+# real PostgreSQL. The database comes from SEMINARHUB_TEST_POSTGRES_URL when
+# set, else from testcontainers when a Docker engine answers, else from a
+# private instance under .run/test that this script starts and stops.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+MODULES=(./platform/... ./testkit/... ./services/user/... ./services/content/... ./services/gateway/... ./tests/e2e/...)
+
+started=""
+cleanup() { [ -n "$started" ] && scripts/stack.sh pg-stop test; }
+trap cleanup EXIT
+
+if [ -z "${SEMINARHUB_TEST_POSTGRES_URL:-}" ]; then
+  if timeout 10 docker info >/dev/null 2>&1; then
+    echo "[test] Docker answers: tests use testcontainers"
+  else
+    echo "[test] no Docker engine: starting the private PostgreSQL under .run/test"
+    SEMINARHUB_TEST_POSTGRES_URL=$(scripts/stack.sh test-postgres)
+    export SEMINARHUB_TEST_POSTGRES_URL
+    started=1
+  fi
+fi
+
+echo "[test] go vet"
+go vet "${MODULES[@]}"
+echo "[test] go test"
+go test -race -count=1 -timeout 15m "${MODULES[@]}" "$@"

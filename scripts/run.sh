@@ -33,7 +33,8 @@ cleanup() {
   scripts/stack.sh pg-stop dev
   echo "[run] stopped; data kept in .run/dev (make clean removes it)"
 }
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+trap 'exit 0' INT TERM
 
 scripts/stack.sh pg-start dev "$PG_PORT"
 scripts/stack.sh pg-provision "$PG_PORT"
@@ -71,3 +72,4 @@ cat <<MSG
 MSG
 wait -n "${pids[@]}" || true
 echo "[run] a service exited; see $LOGS"
+exit 1

@@ -7,6 +7,10 @@
 #   scripts/stack.sh pg-stop NAME         stop
 #   scripts/stack.sh pg-provision PORT    create the services' roles and databases
 #   scripts/stack.sh test-postgres        start the test instance, print its admin URL
+#   scripts/stack.sh redis-start NAME PORT   start a private Redis
+#   scripts/stack.sh redis-stop NAME
+#   scripts/stack.sh redis-bin            install Redis if missing, print redis-server's path
+#   scripts/stack.sh test-redis           start the test Redis, print its URL
 #   scripts/stack.sh stop-all             stop every instance under .run/
 set -euo pipefail
 
@@ -112,6 +116,46 @@ SQL
   done
 }
 
+redis_bin() {
+  if ! command -v redis-server >/dev/null 2>&1; then
+    apt_install redis-server
+  fi
+  command -v redis-server
+}
+
+# A cache holds nothing worth keeping: no persistence.
+redis_start() {
+  local name=$1 port=$2 dir="$RUN/$1" bin
+  bin=$(redis_bin)
+  mkdir -p "$dir"
+  if [ -f "$dir/redis.pid" ] && kill -0 "$(cat "$dir/redis.pid")" 2>/dev/null; then
+    return 0
+  fi
+  log "starting Redis '$name' on 127.0.0.1:$port"
+  "$bin" --port "$port" --bind 127.0.0.1 --daemonize yes --dir "$dir" \
+    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" --appendonly no \
+    --maxmemory 256mb --maxmemory-policy allkeys-lru </dev/null >/dev/null 9>&-
+  for _ in $(seq 1 50); do
+    [ -f "$dir/redis.pid" ] && return 0
+    sleep 0.1
+  done
+  log "Redis '$name' did not start; see $dir/redis.log"
+  exit 1
+}
+
+redis_stop() {
+  local dir="$RUN/$1"
+  if [ -f "$dir/redis.pid" ] && kill -0 "$(cat "$dir/redis.pid")" 2>/dev/null; then
+    log "stopping Redis '$1'"
+    kill "$(cat "$dir/redis.pid")"
+    for _ in $(seq 1 50); do
+      kill -0 "$(cat "$dir/redis.pid" 2>/dev/null)" 2>/dev/null || break
+      sleep 0.1
+    done
+  fi
+  rm -f "$dir/redis.pid"
+}
+
 case "${1:-}" in
   pg-start) pg_start "$2" "$3" ;;
   pg-stop) pg_stop "$2" ;;
@@ -124,9 +168,21 @@ case "${1:-}" in
     PG_EXTRA_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" pg_start test "$TEST_PG_PORT"
     echo "postgres://postgres:$PG_SUPERPASS@127.0.0.1:$TEST_PG_PORT/postgres?sslmode=disable"
     ;;
+  redis-start) redis_start "$2" "$3" ;;
+  redis-stop) redis_stop "$2" ;;
+  redis-bin) redis_bin ;;
+  test-redis)
+    mkdir -p "$RUN"
+    exec 9>"$RUN/.test-redis.lock"
+    flock 9
+    redis_start test-redis "${SEMINARHUB_TEST_REDIS_PORT:-56380}"
+    echo "redis://127.0.0.1:${SEMINARHUB_TEST_REDIS_PORT:-56380}/0"
+    ;;
   stop-all)
     pg_stop dev
     pg_stop test
+    redis_stop dev-redis
+    redis_stop test-redis
     ;;
-  *) sed -n '2,12p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,16p' "$0" >&2; exit 2 ;;
 esac

@@ -13,6 +13,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 )
 
 // DevSecretPrefix marks the built-in local development secrets. Load refuses
@@ -105,6 +106,11 @@ type Base struct {
 	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
 	// InternalSecret authenticates the gateway to the backends.
 	InternalSecret string `env:"INTERNAL_SECRET" envDefault:"dev-only-internal-secret"`
+	// RedisURL is the shared cache; empty disables caching.
+	RedisURL string `env:"REDIS_URL" envDefault:"redis://127.0.0.1:56379/0"`
+	// RedisTimeout bounds every Redis call: Redis may be slow or gone, and a
+	// cache must never cost more than it saves.
+	RedisTimeout time.Duration `env:"REDIS_TIMEOUT" envDefault:"100ms"`
 }
 
 // Validate checks the shared settings.
@@ -117,6 +123,14 @@ func (b *Base) Validate() error {
 	}
 	if b.RequestTimeout <= 0 {
 		return Invalid("REQUEST_TIMEOUT", "must be positive")
+	}
+	if b.RedisURL != "" {
+		if _, err := redis.ParseURL(b.RedisURL); err != nil {
+			return Invalid("REDIS_URL", "not a valid redis:// URL")
+		}
+	}
+	if b.RedisTimeout <= 0 {
+		return Invalid("REDIS_TIMEOUT", "must be positive")
 	}
 	if len(b.InternalSecret) < 16 {
 		return Invalid("INTERNAL_SECRET", "must be at least 16 characters")

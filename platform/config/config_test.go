@@ -30,7 +30,7 @@ func TestAnEmbeddedFieldsVariableIsNamedToo(t *testing.T) {
 
 func TestProductionRefusesTheDevelopmentSecret(t *testing.T) {
 	t.Setenv("SEMINARHUB_ENV", "production")
-	b := config.Base{Environment: "production", ShutdownTimeout: 1, RequestTimeout: 1, InternalSecret: "dev-only-internal-secret"}
+	b := config.Base{Environment: "production", ShutdownTimeout: 1, RequestTimeout: 1, RedisTimeout: 1, InternalSecret: "dev-only-internal-secret"}
 	if err := b.Validate(); err == nil || !strings.Contains(err.Error(), "INTERNAL_SECRET") {
 		t.Fatalf("got %v", err)
 	}

@@ -101,6 +101,12 @@ func NewClient(base, secret string, timeout time.Duration) *Client {
 // described, so the gateway answers with the same status and message; an
 // unreachable or failing backend becomes httpx.ErrUnavailable (503).
 func (c *Client) Do(ctx context.Context, method, path string, caller Caller, body any, out any) error {
+	_, err := c.DoHeader(ctx, method, path, caller, body, out)
+	return err
+}
+
+// DoHeader is Do that also returns the response headers (e.g. X-Cache).
+func (c *Client) DoHeader(ctx context.Context, method, path string, caller Caller, body any, out any) (http.Header, error) {
 	var reader io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -109,13 +115,13 @@ func (c *Client) Do(ctx context.Context, method, path string, caller Caller, bod
 	default:
 		enc, err := json.Marshal(b)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		reader = bytes.NewReader(enc)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, reader)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(httpx.InternalSecretHeader, c.secret)
@@ -126,20 +132,20 @@ func (c *Client) Do(ctx context.Context, method, path string, caller Caller, bod
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: %s %s: %w", httpx.ErrUnavailable, method, path, err)
+		return nil, fmt.Errorf("%w: %s %s: %w", httpx.ErrUnavailable, method, path, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	payload, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return fmt.Errorf("%w: reading %s %s: %w", httpx.ErrUnavailable, method, path, err)
+		return nil, fmt.Errorf("%w: reading %s %s: %w", httpx.ErrUnavailable, method, path, err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if out == nil {
-			return nil
+			return resp.Header, nil
 		}
-		return json.Unmarshal(payload, out)
+		return resp.Header, json.Unmarshal(payload, out)
 	}
-	return statusError(resp.StatusCode, payload, method, path)
+	return resp.Header, statusError(resp.StatusCode, payload, method, path)
 }
 
 func statusError(status int, payload []byte, method, path string) error {

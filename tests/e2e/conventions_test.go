@@ -109,13 +109,7 @@ func TestADatabaseOutageIs503AndRecoversByItself(t *testing.T) {
 		t.Fatal(err)
 	}
 	restored = true
-	deadline := time.Now().Add(15 * time.Second)
-	for call(t, "GET", path, owner.Token, nil).Status != 200 {
-		if time.Now().After(deadline) {
-			t.Fatal("did not recover within 15s of the database returning")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitForDatabases(t, owner, path)
 	if ready := status(t, sys.content+"/readyz"); ready != 200 {
 		t.Fatalf("content /readyz = %d after recovery", ready)
 	}
@@ -132,4 +126,28 @@ func status(t *testing.T, u string) int {
 	}
 	_ = resp.Body.Close()
 	return resp.StatusCode
+}
+
+// waitForDatabases polls a request that needs both databases until it
+// succeeds: pools notice dead connections on their own, within seconds.
+func waitForDatabases(t *testing.T, a account, path string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for call(t, "GET", path, a.Token, nil).Status != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("did not recover within 15s of the database returning")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// restoreDatabases ends a simulated outage of both databases.
+func restoreDatabases(t *testing.T, a account) {
+	t.Helper()
+	for _, p := range sys.dbProxy {
+		if err := p.restore(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitForDatabases(t, a, "/api/v1/user/me/")
 }

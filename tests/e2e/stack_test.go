@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/seminarhub/seminarhub/testkit/pgtest"
+	"github.com/seminarhub/seminarhub/testkit/redistest"
 )
 
 // stack is the running system under test.
@@ -30,6 +31,7 @@ type stack struct {
 	procs    map[string]*exec.Cmd
 	env      map[string][]string
 	dbProxy  map[string]*proxy
+	redis    *redistest.Server
 	cleanups []func()
 	mu       sync.Mutex
 }
@@ -76,6 +78,9 @@ func startStack() (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(filepath.Join(dir, "redis"), 0o755); err != nil {
+		return nil, err
+	}
 	s := &stack{root: root, dir: dir, procs: map[string]*exec.Cmd{}, env: map[string][]string{}, dbProxy: map[string]*proxy{}}
 	for _, svc := range []string{"user", "content", "gateway"} {
 		build := exec.Command("go", "build", "-o", filepath.Join(dir, svc), "./services/"+svc+"/cmd/"+svc)
@@ -88,7 +93,12 @@ func startStack() (*stack, error) {
 	if err != nil {
 		return s, err
 	}
-	common := []string{"INTERNAL_SECRET=e2e-internal-secret-0123456789", "LOG_LEVEL=info", "SHUTDOWN_TIMEOUT=10s", "REQUEST_TIMEOUT=3s"}
+	// A Redis of the suite's own, which tests kill and restart.
+	if s.redis, err = redistest.StartProcess(filepath.Join(dir, "redis")); err != nil {
+		return s, err
+	}
+	s.cleanups = append(s.cleanups, s.redis.Kill)
+	common := []string{"INTERNAL_SECRET=e2e-internal-secret-0123456789", "LOG_LEVEL=info", "SHUTDOWN_TIMEOUT=10s", "REQUEST_TIMEOUT=3s", "REDIS_URL=" + s.redis.URL}
 	addrs := map[string]string{"user": freeAddr(), "content": freeAddr(), "gateway": freeAddr()}
 	for _, svc := range []string{"user", "content"} {
 		dsn, drop, err := pgtest.CreateDatabase(context.Background(), admin)

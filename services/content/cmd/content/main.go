@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/seminarhub/seminarhub/platform/app"
+	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/config"
 	"github.com/seminarhub/seminarhub/platform/server"
 	"github.com/seminarhub/seminarhub/services/content/internal/httpapi"
@@ -25,6 +27,10 @@ import (
 type Config struct {
 	config.Base
 	config.Database
+	// ListTTL bounds how long a cached seminar list lives; writes retire it
+	// at once anyway, so this only limits memory and drift after a lost
+	// invalidation.
+	ListTTL time.Duration `env:"SEMINAR_LIST_TTL" envDefault:"60s"`
 }
 
 // Validate fills the local defaults and checks what types alone cannot. The
@@ -35,6 +41,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Base.Validate(); err != nil {
 		return err
+	}
+	if c.ListTTL <= 0 {
+		return config.Invalid("SEMINAR_LIST_TTL", "must be positive")
 	}
 	return c.Database.Validate(c.Environment,
 		"postgres://seminarhub_content:dev-only-content-db-password@127.0.0.1:55432/seminarhub_content?sslmode=disable")
@@ -47,7 +56,7 @@ func main() {
 		os.Exit(2)
 	}
 	app.Backend("content", cfg.Base, cfg.Database, migrations.FS,
-		func(log *slog.Logger, pool *pgxpool.Pool, ready *server.Readiness) http.Handler {
-			return httpapi.New(log, cfg.Base, pool, store.New(pool), ready)
+		func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache, ready *server.Readiness) http.Handler {
+			return httpapi.New(log, cfg.Base, pool, store.New(pool), c, cfg.ListTTL, ready)
 		})
 }

@@ -4,13 +4,17 @@
 package httpapi
 
 import (
+	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/config"
 	"github.com/seminarhub/seminarhub/platform/httpx"
 	"github.com/seminarhub/seminarhub/platform/input"
@@ -24,13 +28,23 @@ import (
 )
 
 type api struct {
-	log   *slog.Logger
-	store *store.Store
+	log     *slog.Logger
+	store   *store.Store
+	cache   *cache.Cache
+	listTTL time.Duration
+}
+
+// Cache keys of the seminar list: one entry per order, one generation that
+// every seminar write bumps (see platform/cache for why a generation).
+const listGen = "content:seminars:gen"
+
+func listEntry(order string) cache.Entry {
+	return cache.Entry{Key: "content:seminars:list:" + order, Gen: listGen}
 }
 
 // New builds the service's HTTP handler.
-func New(log *slog.Logger, base config.Base, pool *pgxpool.Pool, st *store.Store, ready *server.Readiness) http.Handler {
-	a := &api{log: log, store: st}
+func New(log *slog.Logger, base config.Base, pool *pgxpool.Pool, st *store.Store, c *cache.Cache, listTTL time.Duration, ready *server.Readiness) http.Handler {
+	a := &api{log: log, store: st, cache: c, listTTL: listTTL}
 	r := httpx.NewEngine("content", log)
 	httpx.Probes(r, ready, map[string]httpx.Check{"postgres": postgres.Ping(pool)})
 
@@ -72,6 +86,7 @@ func (a *api) create(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	a.cache.Invalidate(c, listGen)
 	c.JSON(http.StatusCreated, toWire(s))
 }
 
@@ -86,10 +101,19 @@ func (a *api) change(c *gin.Context, status int, decide func(*seminar.Seminar, s
 	if !ok {
 		return
 	}
-	s, err := a.store.Change(c, id, func(s *seminar.Seminar) (store.Effect, error) { return decide(s, caller, obj) })
+	changed := false
+	s, err := a.store.Change(c, id, func(s *seminar.Seminar) (store.Effect, error) {
+		effect, err := decide(s, caller, obj)
+		changed = effect.Fields || effect.Join != nil || effect.Drop != nil
+		return effect, err
+	})
 	if err != nil {
 		a.fail(c, err)
 		return
+	}
+	// After the commit, before the answer: the caller's next read is fresh.
+	if changed {
+		a.cache.Invalidate(c, listGen)
 	}
 	c.JSON(status, toWire(s))
 }
@@ -128,22 +152,43 @@ func (a *api) get(c *gin.Context) {
 	c.JSON(http.StatusOK, toWire(s))
 }
 
+// list serves the seminar list cache-aside, one entry per order; searches
+// by name are not cached (too many variants, each rarely repeated).
 func (a *api) list(c *gin.Context) {
 	var f store.ListFilter
+	f.EarliestFirst = c.Query("order") == "earliest"
+	load := func(ctx context.Context) ([]byte, error) {
+		list, err := a.store.List(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]client.Summary, 0, len(list))
+		for _, s := range list {
+			out = append(out, client.Summary{ID: s.ID, Name: s.Name, Instructors: members(s.Instructors), ParticipantCount: s.ActiveParticipants})
+		}
+		return json.Marshal(out)
+	}
+	var (
+		body   []byte
+		status = cache.Bypass
+		err    error
+	)
 	if name, ok := c.GetQuery("name"); ok {
 		f.NameContains = &name
+		body, err = load(c)
+	} else {
+		order := "newest"
+		if f.EarliestFirst {
+			order = "earliest"
+		}
+		body, status, err = a.cache.Load(c, "seminar_list", listEntry(order), a.listTTL, load)
 	}
-	f.EarliestFirst = c.Query("order") == "earliest"
-	list, err := a.store.List(c, f)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	out := make([]client.Summary, 0, len(list))
-	for _, s := range list {
-		out = append(out, client.Summary{ID: s.ID, Name: s.Name, Instructors: members(s.Instructors), ParticipantCount: s.ActiveParticipants})
-	}
-	c.JSON(http.StatusOK, out)
+	c.Header(cache.Header, string(status))
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 }
 
 func (a *api) userSeminars(c *gin.Context) {

@@ -28,6 +28,9 @@ type Config struct {
 	UserServiceURL    string        `env:"USER_SERVICE_URL" envDefault:"http://127.0.0.1:8081"`
 	ContentServiceURL string        `env:"CONTENT_SERVICE_URL" envDefault:"http://127.0.0.1:8082"`
 	BackendTimeout    time.Duration `env:"BACKEND_TIMEOUT" envDefault:"5s"`
+	// IdentityTTL bounds how long a token's identity is cached. Logout,
+	// becoming a participant and password changes retire it at once.
+	IdentityTTL time.Duration `env:"IDENTITY_TTL" envDefault:"30s"`
 }
 
 // Validate fills the local defaults and checks what types alone cannot.
@@ -42,6 +45,9 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return config.Invalid(name, "must be an http(s) URL such as http://127.0.0.1:8081, not %q", v)
 		}
+	}
+	if c.IdentityTTL <= 0 {
+		return config.Invalid("IDENTITY_TTL", "must be positive")
 	}
 	if c.BackendTimeout <= 0 {
 		return config.Invalid("BACKEND_TIMEOUT", "must be positive")
@@ -58,7 +64,12 @@ func main() {
 	app.Main("gateway", cfg.Base, map[string]app.Command{"serve": func(ctx context.Context, log *slog.Logger) error {
 		users := userclient.New(cfg.UserServiceURL, cfg.InternalSecret, cfg.BackendTimeout)
 		content := contentclient.New(cfg.ContentServiceURL, cfg.InternalSecret, cfg.BackendTimeout)
+		c, closeCache, err := app.OpenCache(cfg.Base, "gateway", log)
+		if err != nil {
+			return err
+		}
+		defer closeCache()
 		ready := &server.Readiness{}
-		return app.Serve(ctx, log, cfg.Base, ready, httpapi.New(log, users, content, ready))
+		return app.Serve(ctx, log, cfg.Base, ready, httpapi.New(log, users, content, c, cfg.IdentityTTL, ready))
 	}})
 }

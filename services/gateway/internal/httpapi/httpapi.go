@@ -9,11 +9,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/seminarhub/seminarhub/platform/buildinfo"
+	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/httpx"
 	"github.com/seminarhub/seminarhub/platform/input"
 	"github.com/seminarhub/seminarhub/platform/internalapi"
@@ -43,7 +45,7 @@ type Content interface {
 	Create(ctx context.Context, caller internalapi.Caller, body []byte) (contentclient.Seminar, error)
 	Update(ctx context.Context, caller internalapi.Caller, id int64, body []byte) (contentclient.Seminar, error)
 	Get(ctx context.Context, caller internalapi.Caller, id int64) (contentclient.Seminar, error)
-	List(ctx context.Context, caller internalapi.Caller, q contentclient.ListQuery) ([]contentclient.Summary, error)
+	List(ctx context.Context, caller internalapi.Caller, q contentclient.ListQuery) ([]contentclient.Summary, string, error)
 	Join(ctx context.Context, caller internalapi.Caller, id int64, body []byte) (contentclient.Seminar, error)
 	Drop(ctx context.Context, caller internalapi.Caller, id int64) (contentclient.Seminar, error)
 	UserSeminars(ctx context.Context, caller internalapi.Caller, userID int64) (contentclient.UserSeminars, error)
@@ -54,6 +56,7 @@ type api struct {
 	log     *slog.Logger
 	users   Users
 	content Content
+	auth    *auth.Cached
 }
 
 var (
@@ -62,9 +65,9 @@ var (
 	errNotYou          = problem.New(problem.Forbidden, "you may only change your own account")
 )
 
-// New builds the public handler.
-func New(log *slog.Logger, users Users, content Content, ready *server.Readiness) http.Handler {
-	a := &api{log: log, users: users, content: content}
+// New builds the public handler. Identities are cached for identityTTL.
+func New(log *slog.Logger, users Users, content Content, c *cache.Cache, identityTTL time.Duration, ready *server.Readiness) http.Handler {
+	a := &api{log: log, users: users, content: content, auth: auth.NewCached(users, c, identityTTL)}
 	r := httpx.NewEngine("gateway", log)
 	httpx.Probes(r, ready, map[string]httpx.Check{"user service": users.Healthy, "content service": content.Healthy})
 	r.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
@@ -76,7 +79,7 @@ func New(log *slog.Logger, users Users, content Content, ready *server.Readiness
 	v1.POST("/user", a.signup)
 	v1.PUT("/user/login", a.login)
 
-	authed := v1.Group("", auth.Required(users, log))
+	authed := v1.Group("", auth.Required(a.auth, log))
 	authed.POST("/user/logout", a.logout)
 	authed.POST("/user/participant", a.becomeParticipant)
 	authed.GET("/user/:id", a.getUser)
@@ -155,6 +158,7 @@ func (a *api) logout(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	a.auth.ForgetToken(c, auth.TokenOf(c))
 	c.JSON(http.StatusOK, gin.H{})
 }
 
@@ -203,6 +207,9 @@ func (a *api) updateUser(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	// A password change must retire cached identities at once; other
+	// changes do not touch them, but telling them apart is not worth it.
+	a.auth.ForgetUser(c, me.UserID)
 	a.respondUser(c, http.StatusOK, me, u)
 }
 
@@ -217,6 +224,7 @@ func (a *api) becomeParticipant(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	a.auth.ForgetUser(c, me.UserID)
 	a.respondUser(c, http.StatusCreated, me, u)
 }
 
@@ -316,7 +324,7 @@ func (a *api) listSeminars(c *gin.Context) {
 	if name, ok := c.GetQuery("name"); ok {
 		q.Name = &name
 	}
-	list, err := a.content.List(c, me, q)
+	list, cacheStatus, err := a.content.List(c, me, q)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -326,5 +334,9 @@ func (a *api) listSeminars(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	if cacheStatus == "" {
+		cacheStatus = string(cache.Bypass)
+	}
+	c.Header(cache.Header, cacheStatus)
 	c.JSON(http.StatusOK, out)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/seminarhub/seminarhub/platform/app"
+	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/config"
 	"github.com/seminarhub/seminarhub/platform/server"
 	"github.com/seminarhub/seminarhub/services/user/internal/httpapi"
@@ -28,6 +29,9 @@ type Config struct {
 	config.Database
 	// TokenTTL expires tokens after this long; 0 keeps them until logout.
 	TokenTTL time.Duration `env:"TOKEN_TTL" envDefault:"0s"`
+	// SummaryTTL bounds how long a cached user summary lives; changes of the
+	// user retire it at once anyway.
+	SummaryTTL time.Duration `env:"USER_SUMMARY_TTL" envDefault:"5m"`
 }
 
 // Validate fills the local defaults and checks what types alone cannot. The
@@ -38,6 +42,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Base.Validate(); err != nil {
 		return err
+	}
+	if c.SummaryTTL <= 0 {
+		return config.Invalid("USER_SUMMARY_TTL", "must be positive")
 	}
 	if c.TokenTTL < 0 {
 		return config.Invalid("TOKEN_TTL", "must not be negative")
@@ -53,7 +60,7 @@ func main() {
 		os.Exit(2)
 	}
 	app.Backend("user", cfg.Base, cfg.Database, migrations.FS,
-		func(log *slog.Logger, pool *pgxpool.Pool, ready *server.Readiness) http.Handler {
-			return httpapi.New(log, cfg.Base, pool, store.New(pool, cfg.TokenTTL), ready)
+		func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache, ready *server.Readiness) http.Handler {
+			return httpapi.New(log, cfg.Base, pool, store.New(pool, cfg.TokenTTL), c, cfg.SummaryTTL, ready)
 		})
 }

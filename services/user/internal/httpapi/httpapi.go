@@ -4,13 +4,17 @@
 package httpapi
 
 import (
+	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/config"
 	"github.com/seminarhub/seminarhub/platform/httpx"
 	"github.com/seminarhub/seminarhub/platform/input"
@@ -23,13 +27,21 @@ import (
 )
 
 type api struct {
-	log   *slog.Logger
-	store *store.Store
+	log        *slog.Logger
+	store      *store.Store
+	cache      *cache.Cache
+	summaryTTL time.Duration
+}
+
+// summaryEntry is where one user's summary is cached, guarded by a
+// per-user generation that every change of the user bumps.
+func summaryEntry(id int64) cache.Entry {
+	return cache.Entry{Key: "user:summary:" + cache.Itoa(id), Gen: "user:gen:" + cache.Itoa(id)}
 }
 
 // New builds the service's HTTP handler.
-func New(log *slog.Logger, base config.Base, pool *pgxpool.Pool, st *store.Store, ready *server.Readiness) http.Handler {
-	a := &api{log: log, store: st}
+func New(log *slog.Logger, base config.Base, pool *pgxpool.Pool, st *store.Store, c *cache.Cache, summaryTTL time.Duration, ready *server.Readiness) http.Handler {
+	a := &api{log: log, store: st, cache: c, summaryTTL: summaryTTL}
 	r := httpx.NewEngine("user", log)
 	httpx.Probes(r, ready, map[string]httpx.Check{"postgres": postgres.Ping(pool)})
 
@@ -139,21 +151,51 @@ func (a *api) revoke(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{})
 }
 
+// summaries answers the gateway's batch lookup: one Redis round trip for all
+// ids, then one SQL statement for those that missed.
 func (a *api) summaries(c *gin.Context) {
 	var req client.SummariesRequest
 	if err := c.ShouldBindJSON(&req); err != nil {
 		httpx.Abort(c, http.StatusBadRequest, "ids must be a list of integers")
 		return
 	}
-	list, err := a.store.Summaries(c, req.IDs)
+	entries := make([]cache.Entry, len(req.IDs))
+	for i, id := range req.IDs {
+		entries[i] = summaryEntry(id)
+	}
+	vals, status, err := a.cache.LoadMany(c, "user_summary", entries, a.summaryTTL, func(ctx context.Context, missing []int) ([][]byte, error) {
+		ids := make([]int64, len(missing))
+		for j, i := range missing {
+			ids[j] = req.IDs[i]
+		}
+		list, err := a.store.Summaries(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		byID := make(map[int64][]byte, len(list))
+		for _, s := range list {
+			if byID[s.ID], err = json.Marshal(client.Summary{ID: s.ID, Username: s.Username, Email: s.Email, FirstName: s.FirstName, LastName: s.LastName}); err != nil {
+				return nil, err
+			}
+		}
+		out := make([][]byte, len(ids))
+		for j, id := range ids {
+			out[j] = byID[id]
+		}
+		return out, nil
+	})
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	out := client.SummariesResponse{Users: make([]client.Summary, 0, len(list))}
-	for _, s := range list {
-		out.Users = append(out.Users, client.Summary{ID: s.ID, Username: s.Username, Email: s.Email, FirstName: s.FirstName, LastName: s.LastName})
+	out := client.SummariesResponse{Users: make([]client.Summary, 0, len(vals))}
+	for _, v := range vals {
+		var s client.Summary
+		if v != nil && json.Unmarshal(v, &s) == nil {
+			out.Users = append(out.Users, s)
+		}
 	}
+	c.Header(cache.Header, string(status))
 	c.JSON(http.StatusOK, out)
 }
 
@@ -200,6 +242,8 @@ func (a *api) update(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	// Names appear inside seminars: retire the cached summary after commit.
+	a.cache.Invalidate(c, summaryEntry(id).Gen)
 	c.JSON(http.StatusOK, toWire(u))
 }
 

@@ -1,0 +1,322 @@
+// Package cache is seminarhub's cache-aside layer over the shared Redis.
+//
+// Consistency model: every cached value is stored together with the
+// generation ("version") of the data it was loaded from, and is served only
+// while that generation is current. Writers bump the generation after their
+// transaction commits (Invalidate). A reader reads the generation BEFORE it
+// loads from the database, so a slow reader that loaded old data stores it
+// under the old generation, where nobody will read it again: the classic
+// "slow reader repopulates a stale value after the writer's delete" race
+// cannot resurrect stale data. A client that reads after its own successful
+// write always sees it (read-your-writes), because the bump happens before
+// the write is answered.
+//
+// Redis is an optimisation, never a dependency: every call has a short
+// timeout, and after a failure the cache is bypassed for a second (a circuit
+// breaker), so an unreachable Redis costs a request at most one timeout and
+// then nothing. Invalidations missed while Redis was unreachable are made
+// good by bumping a per-service epoch, which retires every stored value, as
+// soon as Redis answers again.
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/extra/redisotel/v9"
+	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"golang.org/x/sync/singleflight"
+)
+
+// Status says where an answer came from; it is sent as X-Cache.
+type Status string
+
+// The three cache outcomes.
+const (
+	Hit    Status = "HIT"
+	Miss   Status = "MISS"
+	Bypass Status = "BYPASS"
+)
+
+// Header is the response header carrying a Status.
+const Header = "X-Cache"
+
+const (
+	// genTTL outlives every value TTL, so a generation never resets while a
+	// value stored under it can still be read.
+	genTTL     = 24 * time.Hour
+	epochTTL   = 30 * 24 * time.Hour
+	breakerFor = time.Second
+)
+
+// Open connects to Redis at url (redis://host:port/db) with timeouts short
+// enough that a dead Redis cannot slow a request noticeably. An empty url
+// disables caching (nil client).
+func Open(url string, timeout time.Duration) (*redis.Client, error) {
+	if url == "" {
+		return nil, nil
+	}
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = timeout, timeout, timeout, timeout
+	// Retries would multiply the worst-case wait: one attempt, then the
+	// breaker takes over.
+	opts.MaxRetries = -1
+	opts.DialerRetries = 1
+	opts.ContextTimeoutEnabled = true
+	rdb := redis.NewClient(opts)
+	if err := redisotel.InstrumentTracing(rdb); err != nil {
+		return nil, err
+	}
+	return rdb, nil
+}
+
+// Entry addresses one cached value and the generation counter guarding it.
+type Entry struct {
+	Key string // where the value lives, e.g. "content:seminars:list:newest"
+	Gen string // its generation counter, e.g. "content:seminars:gen"
+}
+
+// Cache is one service's view of the shared Redis.
+type Cache struct {
+	rdb       redis.UniversalClient
+	log       *slog.Logger
+	namespace string
+
+	downUntil  atomic.Int64 // unix nanoseconds; Redis is skipped until then
+	epochDirty atomic.Bool  // an invalidation was lost; bump the epoch first
+	flights    singleflight.Group
+
+	requests metric.Int64Counter
+	failures metric.Int64Counter
+}
+
+// New returns a cache for the service namespace ("content", "user",
+// "gateway"). rdb may be nil: then every call bypasses.
+func New(rdb redis.UniversalClient, namespace string, log *slog.Logger) *Cache {
+	meter := otel.Meter("github.com/seminarhub/seminarhub/platform/cache")
+	requests, _ := meter.Int64Counter("cache.requests", metric.WithDescription("cache lookups by result (hit, miss, bypass)"))
+	failures, _ := meter.Int64Counter("cache.redis.failures", metric.WithDescription("Redis calls that failed or timed out"))
+	return &Cache{rdb: rdb, log: log, namespace: namespace, requests: requests, failures: failures}
+}
+
+func (c *Cache) epochKey() string { return c.namespace + ":epoch" }
+
+func (c *Cache) count(ctx context.Context, name string, s Status, n int) {
+	c.requests.Add(ctx, int64(n), metric.WithAttributes(attribute.String("cache", name), attribute.String("result", strings.ToLower(string(s)))))
+}
+
+// usable reports whether Redis should be tried now, first retiring every
+// stored value if an invalidation was lost while it was unreachable.
+func (c *Cache) usable(ctx context.Context) bool {
+	if c.rdb == nil || time.Now().UnixNano() < c.downUntil.Load() {
+		return false
+	}
+	if c.epochDirty.Load() {
+		pipe := c.rdb.TxPipeline()
+		pipe.Incr(ctx, c.epochKey())
+		pipe.Expire(ctx, c.epochKey(), epochTTL)
+		if _, err := pipe.Exec(ctx); err != nil {
+			c.failed(ctx, "bump epoch", err)
+			return false
+		}
+		c.epochDirty.Store(false)
+		c.log.InfoContext(ctx, "redis reachable again; cache epoch bumped to retire values that missed an invalidation")
+	}
+	return true
+}
+
+// failed opens the breaker. Only the transition is logged, not every request.
+func (c *Cache) failed(ctx context.Context, op string, err error) {
+	c.failures.Add(ctx, 1, metric.WithAttributes(attribute.String("op", op)))
+	was := c.downUntil.Swap(time.Now().Add(breakerFor).UnixNano())
+	if was < time.Now().UnixNano() {
+		c.log.WarnContext(ctx, "redis unavailable; serving from the database", "op", op, "error", err.Error(), "retry_in", breakerFor.String())
+	}
+}
+
+// get reads values and their validity in one round trip: the epoch, each
+// entry's generation and each value. vals[i] is nil when missing or stale;
+// versions[i] is the version a freshly loaded value must be stored under.
+func (c *Cache) get(ctx context.Context, entries []Entry) (vals [][]byte, versions []string, err error) {
+	keys := make([]string, 0, 1+2*len(entries))
+	keys = append(keys, c.epochKey())
+	for _, e := range entries {
+		keys = append(keys, e.Gen)
+	}
+	for _, e := range entries {
+		keys = append(keys, e.Key)
+	}
+	res, err := c.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, nil, err
+	}
+	epoch := str(res[0])
+	vals = make([][]byte, len(entries))
+	versions = make([]string, len(entries))
+	for i := range entries {
+		versions[i] = epoch + "." + str(res[1+i])
+		stored := str(res[1+len(entries)+i])
+		if v, payload, ok := strings.Cut(stored, "|"); ok && v == versions[i] {
+			vals[i] = []byte(payload)
+		}
+	}
+	return vals, versions, nil
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	if s == "" {
+		return "0"
+	}
+	return s
+}
+
+func (c *Cache) set(ctx context.Context, entries []Entry, versions []string, vals [][]byte, ttl time.Duration) {
+	pipe := c.rdb.Pipeline()
+	for i, e := range entries {
+		if vals[i] != nil {
+			pipe.Set(ctx, e.Key, versions[i]+"|"+string(vals[i]), ttl)
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		c.failed(ctx, "set", err)
+	}
+}
+
+// Load returns the value of e, from Redis when current, otherwise from load
+// (then stored for ttl). Concurrent misses of one entry in this process run
+// load once (no stampede on a hot key).
+func (c *Cache) Load(ctx context.Context, name string, e Entry, ttl time.Duration, load func(context.Context) ([]byte, error)) ([]byte, Status, error) {
+	if !c.usable(ctx) {
+		c.count(ctx, name, Bypass, 1)
+		v, err := load(ctx)
+		return v, Bypass, err
+	}
+	vals, versions, err := c.get(ctx, []Entry{e})
+	if err != nil {
+		c.failed(ctx, "get", err)
+		c.count(ctx, name, Bypass, 1)
+		v, err := load(ctx)
+		return v, Bypass, err
+	}
+	if vals[0] != nil {
+		c.count(ctx, name, Hit, 1)
+		return vals[0], Hit, nil
+	}
+	c.count(ctx, name, Miss, 1)
+	// The flight is keyed by version too: a caller that saw a newer
+	// generation must not be handed a value loaded for an older one.
+	v, err, _ := c.flights.Do(e.Key+"@"+versions[0], func() (any, error) {
+		data, err := load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.set(ctx, []Entry{e}, versions, [][]byte{data}, ttl)
+		return data, nil
+	})
+	if err != nil {
+		return nil, Miss, err
+	}
+	return v.([]byte), Miss, nil
+}
+
+// LoadMany is Load for many entries in one Redis round trip: load receives
+// the indexes that missed and returns their values in that order (nil for
+// "does not exist", which is not cached).
+func (c *Cache) LoadMany(ctx context.Context, name string, entries []Entry, ttl time.Duration, load func(ctx context.Context, missing []int) ([][]byte, error)) ([][]byte, Status, error) {
+	all := func() ([][]byte, error) {
+		idx := make([]int, len(entries))
+		for i := range idx {
+			idx[i] = i
+		}
+		return load(ctx, idx)
+	}
+	if len(entries) == 0 {
+		return nil, Hit, nil
+	}
+	if !c.usable(ctx) {
+		c.count(ctx, name, Bypass, len(entries))
+		v, err := all()
+		return v, Bypass, err
+	}
+	vals, versions, err := c.get(ctx, entries)
+	if err != nil {
+		c.failed(ctx, "get", err)
+		c.count(ctx, name, Bypass, len(entries))
+		v, err := all()
+		return v, Bypass, err
+	}
+	var missing []int
+	for i, v := range vals {
+		if v == nil {
+			missing = append(missing, i)
+		}
+	}
+	c.count(ctx, name, Hit, len(entries)-len(missing))
+	if len(missing) == 0 {
+		return vals, Hit, nil
+	}
+	c.count(ctx, name, Miss, len(missing))
+	loaded, err := load(ctx, missing)
+	if err != nil {
+		return nil, Miss, err
+	}
+	if len(loaded) != len(missing) {
+		return nil, Miss, fmt.Errorf("cache: loader returned %d values for %d keys", len(loaded), len(missing))
+	}
+	fresh := make([][]byte, len(entries))
+	for j, i := range missing {
+		vals[i], fresh[i] = loaded[j], loaded[j]
+	}
+	c.set(ctx, entries, versions, fresh, ttl)
+	return vals, Miss, nil
+}
+
+// Invalidate bumps generations after a committed write, so that no value
+// loaded before the write is served again. If Redis cannot be reached the
+// loss is remembered and repaired (epoch bump) before Redis is used again.
+func (c *Cache) Invalidate(ctx context.Context, gens ...string) {
+	if c.rdb == nil || len(gens) == 0 {
+		return
+	}
+	if time.Now().UnixNano() < c.downUntil.Load() {
+		c.epochDirty.Store(true)
+		return
+	}
+	// Detached from the request: a client that hangs up right after its
+	// write must not leave the cache stale.
+	ctx = context.WithoutCancel(ctx)
+	pipe := c.rdb.Pipeline()
+	for _, g := range gens {
+		pipe.Incr(ctx, g)
+		pipe.Expire(ctx, g, genTTL)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		c.epochDirty.Store(true)
+		c.failed(ctx, "invalidate", err)
+	}
+}
+
+// Ping reports whether Redis answers (for information only: readiness must
+// not depend on it).
+func (c *Cache) Ping(ctx context.Context) error {
+	if c.rdb == nil {
+		return errors.New("caching disabled")
+	}
+	return c.rdb.Ping(ctx).Err()
+}
+
+// Itoa formats ids for keys.
+func Itoa(id int64) string { return strconv.FormatInt(id, 10) }

@@ -1,0 +1,143 @@
+// Package redistest gives a test its own real Redis server, which the test
+// may stop and start again to see how the services behave without it.
+//
+// The server is the one at SEMINARHUB_TEST_REDIS_URL when set (shared; it
+// cannot be stopped by a test, so Stop skips the test), otherwise a private
+// redis-server process on a free port; scripts/stack.sh installs the binary
+// with apt when it is missing. A process per test starts in milliseconds and
+// isolates tests completely, which a shared server cannot.
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/seminarhub/seminarhub/testkit/pgtest"
+)
+
+// EnvURL names the variable that points tests at an existing Redis.
+const EnvURL = "SEMINARHUB_TEST_REDIS_URL"
+
+// Server is a Redis for one test (or one test binary).
+type Server struct {
+	URL  string
+	bin  string
+	port int
+	dir  string
+	cmd  *exec.Cmd
+}
+
+// Start returns a running Redis, stopped at cleanup.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	if u := os.Getenv(EnvURL); u != "" {
+		return &Server{URL: u}
+	}
+	s, err := StartProcess(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Kill)
+	return s
+}
+
+// StartProcess starts a private redis-server keeping its files in dir; the
+// caller kills it.
+func StartProcess(dir string) (*Server, error) {
+	bin, err := binary()
+	if err != nil {
+		return nil, fmt.Errorf("no redis-server for tests: %w", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	s := &Server{bin: bin, port: port, dir: dir, URL: fmt.Sprintf("redis://127.0.0.1:%d/0", port)}
+	return s, s.Restart()
+}
+
+func binary() (string, error) {
+	if p, err := exec.LookPath("redis-server"); err == nil {
+		return p, nil
+	}
+	root, err := pgtest.RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	out, err := exec.Command(filepath.Join(root, "scripts", "stack.sh"), "redis-bin").Output()
+	if err != nil {
+		return "", fmt.Errorf("scripts/stack.sh redis-bin: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// Restart starts the server again on its port and waits until it answers.
+func (s *Server) Restart() error {
+	if s.bin == "" {
+		return nil
+	}
+	s.cmd = exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir)
+	if err := s.cmd.Start(); err != nil {
+		return fmt.Errorf("start redis: %w", err)
+	}
+	opts, _ := redis.ParseURL(s.URL)
+	c := redis.NewClient(opts)
+	defer func() { _ = c.Close() }()
+	for i := 0; i < 100; i++ {
+		if c.Ping(context.Background()).Err() == nil {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("redis did not answer within 2s")
+}
+
+// Start restarts a stopped server, failing the test if it cannot.
+func (s *Server) Start(t testing.TB) {
+	t.Helper()
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Stop kills the server, as an outage would.
+func (s *Server) Stop(t testing.TB) {
+	t.Helper()
+	if s.bin == "" {
+		t.Skip("the Redis at " + EnvURL + " cannot be stopped by a test")
+	}
+	s.Kill()
+}
+
+// Kill stops the process (no-op for a shared server).
+func (s *Server) Kill() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+		s.cmd = nil
+	}
+}
+
+// Client returns a client for inspecting the server (closed at cleanup).
+func (s *Server) Client(t testing.TB) *redis.Client {
+	opts, err := redis.ParseURL(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opts)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}

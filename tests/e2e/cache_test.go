@@ -1,0 +1,232 @@
+package e2e
+
+import (
+	"bufio"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func xcache(r response) string { return r.Header.Get("X-Cache") }
+
+// listUntil reads the list until X-Cache is want (a write by another test
+// may retire the entry in between).
+func listUntil(t *testing.T, token, query, want string) response {
+	t.Helper()
+	var r response
+	for i := 0; i < 20; i++ {
+		r = expect(t, call(t, "GET", "/api/v1/seminar/"+query, token, nil), 200)
+		if xcache(r) == want {
+			return r
+		}
+	}
+	t.Fatalf("X-Cache never became %s (last %q)", want, xcache(r))
+	return r
+}
+
+func TestTheListIsServedCacheAsideAndSearchesBypass(t *testing.T) {
+	a := participantAccount(t)
+	first := expect(t, call(t, "GET", "/api/v1/seminar/?order=earliest", a.Token, nil), 200)
+	if s := xcache(first); s != "MISS" && s != "HIT" {
+		t.Fatalf("X-Cache %q", s)
+	}
+	listUntil(t, a.Token, "?order=earliest", "HIT")
+	if s := xcache(expect(t, call(t, "GET", "/api/v1/seminar/?name=x", a.Token, nil), 200)); s != "BYPASS" {
+		t.Fatalf("search: X-Cache %q, want BYPASS", s)
+	}
+}
+
+func findSummary(t *testing.T, r response, id int64) map[string]any {
+	t.Helper()
+	for _, s := range r.list(t) {
+		if idOf(s) == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// After each kind of write, the writer's very next read is fresh.
+func TestEveryWriteIsVisibleInTheNextListRead(t *testing.T) {
+	owner, p := instructorAccount(t), participantAccount(t)
+	listUntil(t, p.Token, "", "HIT") // warm
+	s := newSeminar(t, owner, 5)
+	id := idOf(s)
+	check := func(what string, ok func(map[string]any) bool) {
+		t.Helper()
+		for _, order := range []string{"", "?order=earliest"} {
+			got := findSummary(t, expect(t, call(t, "GET", "/api/v1/seminar/"+order, p.Token, nil), 200), id)
+			if got == nil || !ok(got) {
+				t.Fatalf("after %s (%q): stale list entry %v", what, order, got)
+			}
+			listUntil(t, p.Token, order, "HIT")
+		}
+	}
+	check("create", func(m map[string]any) bool { return m != nil })
+	expect(t, call(t, "PUT", seminarPath(id, ""), owner.Token, map[string]any{"name": "Renamed seminar"}), 200)
+	check("update", func(m map[string]any) bool { return m["name"] == "Renamed seminar" })
+	expect(t, call(t, "POST", seminarPath(id, "user/"), p.Token, map[string]any{"role": "participant"}), 201)
+	check("join", func(m map[string]any) bool { return m["participant_count"] == float64(1) })
+	expect(t, call(t, "DELETE", seminarPath(id, "user/"), p.Token, nil), 200)
+	check("drop", func(m map[string]any) bool { return m["participant_count"] == float64(0) })
+	newName := unique("newname")
+	expect(t, call(t, "PUT", "/api/v1/user/me/", owner.Token, map[string]any{"username": newName, "first_name": "Neo", "last_name": "Anderson"}), 200)
+	check("user rename", func(m map[string]any) bool {
+		in := list(m, "instructors")
+		return len(in) == 1 && in[0]["username"] == newName && in[0]["first_name"] == "Neo"
+	})
+}
+
+// statements reads db_client_statements_total from a service's /metrics.
+func statements(t *testing.T, base string) int64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var total int64
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "db_client_statements_total") {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			total += int64(v)
+		}
+	}
+	return total
+}
+
+func TestAWarmListRequestTouchesNoDatabase(t *testing.T) {
+	owner := instructorAccount(t)
+	newSeminar(t, owner, 5)
+	p := participantAccount(t)
+	listUntil(t, p.Token, "", "HIT")
+	listUntil(t, p.Token, "", "HIT") // identity entries are filled on the second request
+
+	userBefore, contentBefore := statements(t, sys.user), statements(t, sys.content)
+	hits := 0
+	for i := 0; i < 50; i++ {
+		if xcache(expect(t, call(t, "GET", "/api/v1/seminar/", p.Token, nil), 200)) == "HIT" {
+			hits++
+		}
+	}
+	du, dc := statements(t, sys.user)-userBefore, statements(t, sys.content)-contentBefore
+	t.Logf("50 warm list requests (%d HIT): %d statements in the user database, %d in the content database", hits, du, dc)
+	if hits == 50 && (du != 0 || dc != 0) {
+		t.Fatalf("warm requests issued SQL: user %d, content %d", du, dc)
+	}
+	if hits < 50 {
+		t.Skipf("another test wrote meanwhile (%d/50 hits); the zero-SQL claim needs an undisturbed run", hits)
+	}
+}
+
+func TestAColdListRequestQueriesTheDatabase(t *testing.T) {
+	owner := instructorAccount(t)
+	s := newSeminar(t, owner, 5)
+	before := statements(t, sys.content)
+	expect(t, call(t, "PUT", seminarPath(idOf(s), ""), owner.Token, map[string]any{"count": 9}), 200) // retires the list
+	afterWrite := statements(t, sys.content)
+	r := expect(t, call(t, "GET", "/api/v1/seminar/", owner.Token, nil), 200)
+	if xcache(r) != "MISS" || statements(t, sys.content)-afterWrite == 0 || afterWrite == before {
+		t.Fatalf("cold read: X-Cache %q, statements %d→%d→%d", xcache(r), before, afterWrite, statements(t, sys.content))
+	}
+}
+
+func TestAWarmListIsServedWhileTheDatabasesAreUnreachable(t *testing.T) {
+	owner := instructorAccount(t)
+	newSeminar(t, owner, 5)
+	p := participantAccount(t)
+	listUntil(t, p.Token, "", "HIT")
+	listUntil(t, p.Token, "", "HIT")
+	sys.dbProxy["content"].cut()
+	sys.dbProxy["user"].cut()
+	r := expect(t, call(t, "GET", "/api/v1/seminar/", p.Token, nil), 200)
+	restoreDatabases(t, owner)
+	if xcache(r) != "HIT" {
+		t.Fatalf("X-Cache %q with the databases down", xcache(r))
+	}
+}
+
+func TestARevokedTokenIsRejectedOnTheVeryNextRequestEvenWhenCached(t *testing.T) {
+	a := participantAccount(t)
+	for i := 0; i < 3; i++ {
+		expect(t, call(t, "GET", "/api/v1/user/me/", a.Token, nil), 200)
+	}
+	expect(t, call(t, "POST", "/api/v1/user/logout/", a.Token, nil), 200)
+	expect(t, call(t, "GET", "/api/v1/user/me/", a.Token, nil), 401)
+}
+
+func TestBecomingAParticipantIsSeenByEveryTokenAtOnce(t *testing.T) {
+	a := instructorAccount(t)
+	second := expect(t, call(t, "PUT", "/api/v1/user/login/", "", map[string]any{"username": a.Username, "password": "pw-instructor"}), 200).obj(t)["token"].(string)
+	s := newSeminar(t, instructorAccount(t), 5)
+	for i := 0; i < 3; i++ { // warm both identities
+		expect(t, call(t, "GET", "/api/v1/user/me/", second, nil), 200)
+	}
+	expect(t, call(t, "POST", "/api/v1/user/participant/", a.Token, nil), 201)
+	expect(t, call(t, "POST", seminarPath(idOf(s), "user/"), second, map[string]any{"role": "participant"}), 201)
+}
+
+// Redis killed mid-run: zero 5xx, X-Cache BYPASS; restarted: HITs return.
+func TestRedisFailureIsNotAnOutage(t *testing.T) {
+	owner := instructorAccount(t)
+	s := newSeminar(t, owner, 50)
+	p := participantAccount(t)
+	listUntil(t, p.Token, "", "HIT")
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	errs := make(chan string, 1000)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r := call(t, "GET", "/api/v1/seminar/", p.Token, nil)
+				if r.Status >= 500 {
+					errs <- strconv.Itoa(r.Status) + " " + string(r.Body)
+				}
+			}
+		}()
+	}
+	time.Sleep(200 * time.Millisecond)
+	sys.redis.Kill()
+	time.Sleep(500 * time.Millisecond)
+	// Writes and reads keep working, and stay consistent, without Redis.
+	expect(t, call(t, "POST", seminarPath(idOf(s), "user/"), p.Token, map[string]any{"role": "participant"}), 201)
+	r := expect(t, call(t, "GET", "/api/v1/seminar/", p.Token, nil), 200)
+	if xcache(r) != "BYPASS" || findSummary(t, r, idOf(s))["participant_count"] != float64(1) {
+		t.Fatalf("without Redis: X-Cache %q, entry %v", xcache(r), findSummary(t, r, idOf(s)))
+	}
+	if ready := status(t, sys.gateway+"/readyz"); ready != 200 {
+		t.Fatalf("gateway /readyz = %d without Redis", ready)
+	}
+	if ready := status(t, sys.content+"/readyz"); ready != 200 {
+		t.Fatalf("content /readyz = %d without Redis", ready)
+	}
+	if err := sys.redis.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatalf("5xx while Redis was down: %s", e)
+	}
+	r = listUntil(t, p.Token, "", "HIT")
+	if findSummary(t, r, idOf(s))["participant_count"] != float64(1) {
+		t.Fatalf("stale after Redis returned: %v", findSummary(t, r, idOf(s)))
+	}
+}

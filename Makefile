@@ -1,5 +1,5 @@
 # seminarhub — the commands a developer needs. See README.md.
-.PHONY: run test lint build stop clean fmt
+.PHONY: run test lint bench build stop clean fmt
 
 ## run: start PostgreSQL and the three services locally (Ctrl-C stops them)
 run:
@@ -12,6 +12,10 @@ test:
 ## lint: go vet and golangci-lint (installed into .run/tools on first use)
 lint:
 	@scripts/lint.sh
+
+## bench: the seminar list through the gateway, cached vs uncached (req/s, p50, p99)
+bench:
+	@scripts/test.sh -run '^$$' -bench . -benchtime 1x ./tests/e2e/
 
 ## build: the three binaries into .run/bin
 build:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: everything seminarhub needs, on this machine, in the foreground.
 # Installs what is missing (apt, as root), starts a private PostgreSQL (two
-# databases, two roles) under .run/, builds and migrates the services, starts
+# databases, two roles) and Redis under .run/, builds and migrates the services, starts
 # them and prints the URL. Ctrl-C stops everything; data stays in .run/dev
 # for the next run.
 set -euo pipefail
@@ -14,6 +14,7 @@ BIN="$RUN/bin"
 mkdir -p "$LOGS" "$BIN"
 
 PG_PORT="${SEMINARHUB_PG_PORT:-55432}"
+REDIS_PORT="${SEMINARHUB_REDIS_PORT:-56379}"
 GATEWAY_ADDR="${GATEWAY_ADDR:-127.0.0.1:58080}"
 USER_ADDR="${USER_ADDR:-127.0.0.1:58081}"
 CONTENT_ADDR="${CONTENT_ADDR:-127.0.0.1:58082}"
@@ -31,6 +32,7 @@ cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   scripts/stack.sh pg-stop dev
+  scripts/stack.sh redis-stop dev-redis
   echo "[run] stopped; data kept in .run/dev (make clean removes it)"
 }
 trap cleanup EXIT
@@ -38,6 +40,8 @@ trap 'exit 0' INT TERM
 
 scripts/stack.sh pg-start dev "$PG_PORT"
 scripts/stack.sh pg-provision "$PG_PORT"
+scripts/stack.sh redis-start dev-redis "$REDIS_PORT"
+export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 
 echo "[run] building services"
 scripts/build.sh "$BIN"

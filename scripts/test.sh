@@ -2,7 +2,9 @@
 # `make test`: go vet, then unit, integration and end-to-end tests against a
 # real PostgreSQL. The database comes from SEMINARHUB_TEST_POSTGRES_URL when
 # set, else from testcontainers when a Docker engine answers, else from a
-# private instance under .run/test that this script starts and stops.
+# private instance under .run/test that this script starts and stops. Redis
+# comes from SEMINARHUB_TEST_REDIS_URL or, by default, a private redis-server
+# process per test (installed with apt when missing).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -23,7 +25,20 @@ if [ -z "${SEMINARHUB_TEST_POSTGRES_URL:-}" ]; then
   fi
 fi
 
+# The tests start their own Redis processes; make sure the binary is here.
+scripts/stack.sh redis-bin >/dev/null
+
+# `make bench` passes its own go test arguments (and packages).
+if [ "${1:-}" = "-run" ]; then
+  go test -count=1 "$@"
+  exit
+fi
+
 echo "[test] go vet"
 go vet "${MODULES[@]}"
+echo "[test] each module builds on its own (GOWORK=off), as container builds see it"
+for mod in platform testkit services/user services/content services/gateway tests/e2e; do
+  (cd "$mod" && GOWORK=off go build ./...)
+done
 echo "[test] go test"
-go test -race -count=1 -timeout 15m "${MODULES[@]}" "$@"
+go test -race -count=1 -timeout 15m "${MODULES[@]}"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make run`: everything seminarhub needs, on this machine, in the foreground.
 # Installs what is missing (apt, as root), starts a private PostgreSQL (two
-# databases, two roles) and Redis under .run/, builds and migrates the services, starts
-# them and prints the URL. Ctrl-C stops everything; data stays in .run/dev
-# for the next run.
+# databases, two roles) and Redis under .run/, builds and migrates the
+# services, builds the web front end, starts everything behind Nginx and
+# prints the URL. Ctrl-C stops everything; data stays in .run/dev for the
+# next run.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,7 +16,10 @@ mkdir -p "$LOGS" "$BIN"
 
 PG_PORT="${SEMINARHUB_PG_PORT:-55432}"
 REDIS_PORT="${SEMINARHUB_REDIS_PORT:-56379}"
-GATEWAY_ADDR="${GATEWAY_ADDR:-127.0.0.1:58080}"
+EDGE_HTTP_PORT="${EDGE_HTTP_PORT:-58080}"
+EDGE_HTTPS_PORT="${EDGE_HTTPS_PORT:-58443}"
+# Nginx reaches the gateway over a unix socket, as in compose.
+GATEWAY_SOCKET="$RUN/gateway.sock"
 USER_ADDR="${USER_ADDR:-127.0.0.1:58081}"
 CONTENT_ADDR="${CONTENT_ADDR:-127.0.0.1:58082}"
 
@@ -56,21 +60,46 @@ start() {
 }
 start user HTTP_ADDR="$USER_ADDR" DATABASE_URL="$USER_DB"
 start content HTTP_ADDR="$CONTENT_ADDR" DATABASE_URL="$CONTENT_DB"
-start gateway HTTP_ADDR="$GATEWAY_ADDR" USER_SERVICE_URL="http://$USER_ADDR" CONTENT_SERVICE_URL="http://$CONTENT_ADDR"
+start gateway HTTP_ADDR="unix:$GATEWAY_SOCKET" USER_SERVICE_URL="http://$USER_ADDR" CONTENT_SERVICE_URL="http://$CONTENT_ADDR"
 
-for addr in "$USER_ADDR" "$CONTENT_ADDR" "$GATEWAY_ADDR"; do
+# The front end, built when its sources changed.
+WEB_ROOT="$ROOT/web/dist"
+if [ -f "$ROOT/web/package.json" ]; then
+  scripts/web.sh build
+fi
+if [ ! -f "$WEB_ROOT/index.html" ]; then
+  echo "[run] web/dist is missing; the edge serves the API only"
+  mkdir -p "$WEB_ROOT"
+fi
+
+# The edge: Nginx rendered from deploy/nginx (plain HTTP serves the site
+# locally; HTTPS with a generated localhost certificate beside it).
+EDGE_DIR="$RUN/edge"
+EDGE_MODE=local EDGE_HTTP_PORT="$EDGE_HTTP_PORT" EDGE_HTTPS_PORT="$EDGE_HTTPS_PORT" \
+  EDGE_UPSTREAM="unix:$GATEWAY_SOCKET" EDGE_WEB_ROOT="$WEB_ROOT" EDGE_TLS_DIR="$RUN/tls" \
+  EDGE_AUTH_RATE="${EDGE_AUTH_RATE:-30r/m}" EDGE_LOG_DIR="$LOGS" scripts/edge.sh render "$EDGE_DIR"
+"$(scripts/edge.sh bin)" -p "$EDGE_DIR" -c "$EDGE_DIR/nginx.conf" -g "daemon off;" >>"$LOGS/edge.log" 2>&1 &
+pids+=($!)
+
+for addr in "$USER_ADDR" "$CONTENT_ADDR"; do
   for _ in $(seq 1 100); do
     curl -fsS "http://$addr/readyz" >/dev/null 2>&1 && break
     sleep 0.1
   done
   curl -fsS "http://$addr/readyz" >/dev/null || { echo "[run] $addr did not become ready; see $LOGS"; exit 1; }
 done
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$EDGE_HTTP_PORT/ping" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -fsS "http://127.0.0.1:$EDGE_HTTP_PORT/ping" >/dev/null || { echo "[run] the edge did not answer; see $LOGS"; exit 1; }
 
 cat <<MSG
 
-  seminarhub is running:  http://$GATEWAY_ADDR
-  try:   curl http://$GATEWAY_ADDR/ping
-  logs:  $LOGS/{user,content,gateway}.log   (JSON, one line per request)
+  seminarhub is running:  http://localhost:$EDGE_HTTP_PORT
+  (also https://localhost:$EDGE_HTTPS_PORT with a self-signed certificate in .run/tls)
+  try:   curl http://localhost:$EDGE_HTTP_PORT/ping
+  logs:  $LOGS/   (JSON: edge-access.log, user.log, content.log, gateway.log)
   stop:  Ctrl-C
 
 MSG

@@ -171,6 +171,7 @@ case "${1:-}" in
   redis-start) redis_start "$2" "$3" ;;
   redis-stop) redis_stop "$2" ;;
   redis-bin) redis_bin ;;
+  apt-install) shift; apt_install "$@" ;;
   test-redis)
     mkdir -p "$RUN"
     exec 9>"$RUN/.test-redis.lock"

@@ -209,7 +209,7 @@ func TestRedisFailureIsNotAnOutage(t *testing.T) {
 	if xcache(r) != "BYPASS" || findSummary(t, r, idOf(s))["participant_count"] != float64(1) {
 		t.Fatalf("without Redis: X-Cache %q, entry %v", xcache(r), findSummary(t, r, idOf(s)))
 	}
-	if ready := status(t, sys.gateway+"/readyz"); ready != 200 {
+	if ready := gatewayStatus(t, "/readyz"); ready != 200 {
 		t.Fatalf("gateway /readyz = %d without Redis", ready)
 	}
 	if ready := status(t, sys.content+"/readyz"); ready != 200 {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -150,4 +151,20 @@ func restoreDatabases(t *testing.T, a account) {
 		}
 	}
 	waitForDatabases(t, a, "/api/v1/user/me/")
+}
+
+// gatewayStatus asks the gateway directly, over its unix socket (the edge
+// does not expose probes).
+func gatewayStatus(t *testing.T, path string) int {
+	t.Helper()
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sys.socket)
+		}}}
+	resp, err := client.Get("http://gateway" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode
 }

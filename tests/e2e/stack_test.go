@@ -32,6 +32,9 @@ type stack struct {
 	env      map[string][]string
 	dbProxy  map[string]*proxy
 	redis    *redistest.Server
+	webRoot  string
+	socket   string // the gateway's unix socket
+	edge     *edge  // the public entry every API test goes through
 	cleanups []func()
 	mu       sync.Mutex
 }
@@ -78,6 +81,10 @@ func startStack() (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Nginx workers (another user) must reach the socket and the web root.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "redis"), 0o755); err != nil {
 		return nil, err
 	}
@@ -99,7 +106,8 @@ func startStack() (*stack, error) {
 	}
 	s.cleanups = append(s.cleanups, s.redis.Kill)
 	common := []string{"INTERNAL_SECRET=e2e-internal-secret-0123456789", "LOG_LEVEL=info", "SHUTDOWN_TIMEOUT=10s", "REQUEST_TIMEOUT=3s", "REDIS_URL=" + s.redis.URL}
-	addrs := map[string]string{"user": freeAddr(), "content": freeAddr(), "gateway": freeAddr()}
+	s.socket = filepath.Join(dir, "gateway.sock")
+	addrs := map[string]string{"user": freeAddr(), "content": freeAddr(), "gateway": "unix:" + s.socket}
 	for _, svc := range []string{"user", "content"} {
 		dsn, drop, err := pgtest.CreateDatabase(context.Background(), admin)
 		if err != nil {
@@ -120,16 +128,29 @@ func startStack() (*stack, error) {
 	}
 	s.env["gateway"] = append(common, "HTTP_ADDR="+addrs["gateway"],
 		"USER_SERVICE_URL=http://"+addrs["user"], "CONTENT_SERVICE_URL=http://"+addrs["content"])
-	s.user, s.content, s.gateway = "http://"+addrs["user"], "http://"+addrs["content"], "http://"+addrs["gateway"]
+	s.user, s.content = "http://"+addrs["user"], "http://"+addrs["content"]
 	for _, svc := range []string{"user", "content", "gateway"} {
 		if err := s.start(svc); err != nil {
 			return s, err
 		}
 	}
-	for _, base := range []string{s.user, s.content, s.gateway} {
+	for _, base := range []string{s.user, s.content} {
 		if err := waitReady(base, 30*time.Second); err != nil {
 			return s, err
 		}
+	}
+	// Everything public goes through Nginx, as in production: the gateway
+	// listens on a unix socket that only the edge reaches.
+	s.webRoot = filepath.Join(dir, "web")
+	if err := writeWebRoot(s.webRoot); err != nil {
+		return s, err
+	}
+	if s.edge, err = s.startEdge("edge", edgeOptions{mode: "local", rate: "100000r/s", upstream: "unix:" + s.socket}); err != nil {
+		return s, err
+	}
+	s.gateway = s.edge.http
+	if err := waitPing(s.gateway, 30*time.Second); err != nil {
+		return s, err
 	}
 	return s, nil
 }
@@ -171,6 +192,21 @@ func waitReady(base string, within time.Duration) error {
 	return fmt.Errorf("%s/readyz did not answer 200 within %s", base, within)
 }
 
+func waitPing(base string, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/ping")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s/ping did not answer 200 within %s", base, within)
+}
+
 // terminate sends SIGTERM and returns the process's exit error (nil: exit 0).
 func terminate(cmd *exec.Cmd) error {
 	if cmd == nil || cmd.Process == nil {
@@ -205,7 +241,7 @@ func (s *stack) stop() error {
 }
 
 func (s *stack) dumpLogs() {
-	for _, svc := range []string{"user", "content", "gateway"} {
+	for _, svc := range []string{"user", "content", "gateway", "edge/edge-error"} {
 		f, err := os.Open(filepath.Join(s.dir, svc+".log"))
 		if err != nil {
 			continue

@@ -1,0 +1,225 @@
+package e2e
+
+import (
+	"compress/gzip"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// rawGet fetches without the contract validation (static files, redirects).
+func rawGet(t *testing.T, client *http.Client, url string, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	if h := header["Host"]; h != "" {
+		req.Host = h
+	}
+	if client == nil {
+		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, body
+}
+
+func TestTheShippedNginxConfigurationPassesNginxT(t *testing.T) {
+	bin, err := exec.Command(filepath.Join(sys.root, "scripts", "edge.sh"), "bin").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(strings.TrimSpace(string(bin)), "-t", "-p", sys.edge.dir, "-c", filepath.Join(sys.edge.dir, "nginx.conf")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("nginx -t: %v\n%s", err, out)
+	}
+	link, err := os.Readlink(filepath.Join(sys.edge.dir, "sites-enabled", "seminarhub.conf"))
+	if err != nil || link != "../sites-available/seminarhub.conf" {
+		t.Fatalf("site not enabled by a symlink: %q %v", link, err)
+	}
+}
+
+func TestStaticFilesSinglePageFallbackAndCaching(t *testing.T) {
+	index, body := rawGet(t, nil, sys.edge.http+"/", nil)
+	if index.StatusCode != 200 || !strings.Contains(string(body), `<div id="root">`) || index.Header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("/: %d %q %q", index.StatusCode, index.Header.Get("Cache-Control"), body)
+	}
+	route, body := rawGet(t, nil, sys.edge.http+"/seminars/42", nil)
+	if route.StatusCode != 200 || !strings.Contains(string(body), `<div id="root">`) {
+		t.Fatalf("client route: %d %q", route.StatusCode, body)
+	}
+	asset, _ := rawGet(t, &http.Client{Transport: &http.Transport{DisableCompression: true}}, sys.edge.http+"/assets/app-3f2a1b.js",
+		map[string]string{"Accept-Encoding": "gzip"})
+	if asset.StatusCode != 200 || asset.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" || asset.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("asset: %d cache %q encoding %q", asset.StatusCode, asset.Header.Get("Cache-Control"), asset.Header.Get("Content-Encoding"))
+	}
+	if missing, _ := rawGet(t, nil, sys.edge.http+"/assets/nope-123.js", nil); missing.StatusCode != 404 {
+		t.Fatalf("missing asset: %d", missing.StatusCode)
+	}
+}
+
+func TestJSONAnswersAreGzippedForClientsThatAsk(t *testing.T) {
+	a := participantAccount(t)
+	resp, body := rawGet(t, &http.Client{Transport: &http.Transport{DisableCompression: true}}, sys.edge.http+"/api/v1/seminar/",
+		map[string]string{"Authorization": "Token " + a.Token, "Accept-Encoding": "gzip"})
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if len(body) > 512 && resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("a %d-byte JSON answer was not gzipped", len(body))
+	}
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		if _, err := gzip.NewReader(strings.NewReader(string(body))); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestServiceEndpointsAreNotReachableFromOutside(t *testing.T) {
+	for _, p := range []string{"/internal/v1/users/1", "/internal/v1/seminars", "/healthz", "/readyz", "/metrics"} {
+		resp, body := rawGet(t, nil, sys.edge.http+p, nil)
+		if resp.StatusCode != 404 || !strings.Contains(string(body), `"error"`) {
+			t.Fatalf("%s: %d %s", p, resp.StatusCode, body)
+		}
+	}
+}
+
+func TestSecurityHeadersAndNoVersionDisclosure(t *testing.T) {
+	for _, p := range []string{"/", "/ping"} {
+		resp, _ := rawGet(t, nil, sys.edge.http+p, nil)
+		h := resp.Header
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") == "" ||
+			!strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
+			strings.ContainsAny(h.Get("Server"), "0123456789") || h.Get("Strict-Transport-Security") != "" {
+			t.Fatalf("%s headers: %v", p, h)
+		}
+	}
+}
+
+func trustingClient(t *testing.T) *http.Client {
+	t.Helper()
+	pem, err := os.ReadFile(filepath.Join(sys.dir, "tls", "tls.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
+}
+
+func TestHTTPSWithTheGeneratedCertificateSpeaksHTTP2AndSendsHSTS(t *testing.T) {
+	resp, body := rawGet(t, trustingClient(t), sys.edge.https+"/ping", nil)
+	if resp.StatusCode != 200 || string(body) != "pong" || resp.ProtoMajor != 2 || resp.TLS.Version < tls.VersionTLS12 {
+		t.Fatalf("%d %q proto %s tls %x", resp.StatusCode, body, resp.Proto, resp.TLS.Version)
+	}
+	if !strings.HasPrefix(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
+		t.Fatalf("no HSTS on HTTPS: %v", resp.Header)
+	}
+}
+
+func TestTLSBelow12IsRefused(t *testing.T) {
+	addr := strings.TrimPrefix(sys.edge.https, "https://")
+	conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS11}) //nolint:gosec // the point of the test
+	if err == nil {
+		_ = conn.Close()
+		t.Fatal("a TLS 1.1 handshake succeeded")
+	}
+}
+
+func TestProductionRedirectsPlainHTTPToHTTPS(t *testing.T) {
+	prod, err := sys.startEdge("edge-prod", edgeOptions{mode: "production", rate: "10r/m", upstream: "unix:" + sys.socket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := rawGet(t, nil, prod.http+"/seminars?x=1", map[string]string{"Host": "seminarhub.example"})
+	if resp.StatusCode != 301 || resp.Header.Get("Location") != "https://seminarhub.example/seminars?x=1" {
+		t.Fatalf("%d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	ok, body := rawGet(t, trustingClient(t), prod.https+"/ping", nil)
+	if ok.StatusCode != 200 || string(body) != "pong" {
+		t.Fatalf("HTTPS in production: %d %q", ok.StatusCode, body)
+	}
+}
+
+func TestSignupAndLoginAreRateLimitedPerClientWithJSON429(t *testing.T) {
+	limited, err := sys.startEdge("edge-limited", edgeOptions{mode: "local", rate: "2r/m", upstream: "unix:" + sys.socket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []struct{ method, path string }{{"POST", "/api/v1/user/"}, {"PUT", "/api/v1/user/login/"}} {
+		var mu sync.Mutex
+		got429 := 0
+		for i := 0; i < 15; i++ {
+			req, _ := http.NewRequest(target.method, limited.http+target.path, strings.NewReader(`{}`))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode == 429 {
+				mu.Lock()
+				got429++
+				mu.Unlock()
+				if resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), `"error"`) {
+					t.Fatalf("429 without Retry-After or JSON: %v %s", resp.Header, body)
+				}
+			}
+		}
+		if got429 == 0 {
+			t.Fatalf("%s %s: 15 quick attempts, none limited", target.method, target.path)
+		}
+	}
+	// Other API calls are not limited.
+	resp, _ := rawGet(t, nil, limited.http+"/ping", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("/ping behind the limited edge: %d", resp.StatusCode)
+	}
+}
+
+func TestAStoppedGatewayGivesJSON502(t *testing.T) {
+	down, err := sys.startEdge("edge-down", edgeOptions{mode: "local", rate: "10r/m", upstream: "unix:" + filepath.Join(sys.dir, "no-gateway.sock")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := rawGet(t, nil, down.http+"/api/v1/seminar/", nil)
+	if resp.StatusCode != 502 || !strings.Contains(string(body), `"error"`) || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("%d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+}
+
+func TestTraceparentIsPassedThroughAndLogged(t *testing.T) {
+	const traceID = "4bf92f3577b34da6a3ce929d0e0736aa"
+	r := callWith(t, "GET", "/ping", nil, map[string]string{
+		"traceparent": "00-" + traceID + "-00f067aa0ba902b7-01", "X-Request-ID": "trace-test-1",
+	})
+	expect(t, r, 200)
+	if !strings.Contains(sys.edge.accessLog(), `"request_id":"trace-test-1","trace_id":"`+traceID+`"`) {
+		t.Fatal("the access log line lacks the request id and trace id")
+	}
+	gw, _ := os.ReadFile(filepath.Join(sys.dir, "gateway.log"))
+	if !strings.Contains(string(gw), `"request_id":"trace-test-1","trace_id":"`+traceID+`"`) {
+		t.Fatal("the gateway did not continue the client's trace")
+	}
+}
+
+func TestWithoutATraceparentTheEdgeStartsATraceNamedByTheRequestID(t *testing.T) {
+	r := expect(t, call(t, "GET", "/ping", "", nil), 200)
+	id := r.Header.Get("X-Request-ID")
+	gw, _ := os.ReadFile(filepath.Join(sys.dir, "gateway.log"))
+	if len(id) != 32 || !strings.Contains(string(gw), `"request_id":"`+id+`","trace_id":"`+id+`"`) {
+		t.Fatalf("request id %q not carried as the trace id into the gateway log", id)
+	}
+}

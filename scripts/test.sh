@@ -25,8 +25,16 @@ if [ -z "${SEMINARHUB_TEST_POSTGRES_URL:-}" ]; then
   fi
 fi
 
-# The tests start their own Redis processes; make sure the binary is here.
+# The tests start their own Redis and Nginx processes; make sure the
+# binaries are here. The browser tests use Debian's Chromium (browser
+# downloads cannot work on our machines).
 scripts/stack.sh redis-bin >/dev/null
+scripts/edge.sh bin >/dev/null
+[ -x /usr/bin/chromium ] || scripts/stack.sh apt-install chromium
+
+echo "[test] web: npm ci, type check and build, unit tests (vitest)"
+scripts/web.sh build
+(cd web && npm test --silent)
 
 # `make bench` passes its own go test arguments (and packages).
 if [ "${1:-}" = "-run" ]; then

@@ -190,7 +190,7 @@ func (c *Cache) set(ctx context.Context, entries []Entry, versions []string, val
 			pipe.Set(ctx, e.Key, versions[i]+"|"+string(vals[i]), ttl)
 		}
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	if _, err := pipe.Exec(ctx); err != nil && ctx.Err() == nil {
 		c.failed(ctx, "set", err)
 	}
 }
@@ -205,6 +205,10 @@ func (c *Cache) Load(ctx context.Context, name string, e Entry, ttl time.Duratio
 		return v, Bypass, err
 	}
 	vals, versions, err := c.get(ctx, []Entry{e})
+	if err != nil && ctx.Err() != nil {
+		// The client went away; that says nothing about Redis.
+		return nil, Bypass, ctx.Err()
+	}
 	if err != nil {
 		c.failed(ctx, "get", err)
 		c.count(ctx, name, Bypass, 1)
@@ -252,6 +256,9 @@ func (c *Cache) LoadMany(ctx context.Context, name string, entries []Entry, ttl 
 		return v, Bypass, err
 	}
 	vals, versions, err := c.get(ctx, entries)
+	if err != nil && ctx.Err() != nil {
+		return nil, Bypass, ctx.Err()
+	}
 	if err != nil {
 		c.failed(ctx, "get", err)
 		c.count(ctx, name, Bypass, len(entries))

@@ -21,6 +21,7 @@ type edgeOptions struct {
 	mode     string // local | production
 	rate     string // signup/login limit
 	upstream string // unix:/path or host:port
+	webRoot  string // default: the suite's stand-in web root
 }
 
 // startEdge renders, checks (nginx -t) and starts an Nginx in the foreground.
@@ -28,10 +29,13 @@ func (s *stack) startEdge(name string, o edgeOptions) (*edge, error) {
 	e := &edge{dir: filepath.Join(s.dir, name)}
 	httpAddr, httpsAddr := freeAddr(), freeAddr()
 	port := func(a string) string { return a[strings.LastIndex(a, ":")+1:] }
+	if o.webRoot == "" {
+		o.webRoot = s.webRoot
+	}
 	render := exec.Command(filepath.Join(s.root, "scripts", "edge.sh"), "render", e.dir)
 	render.Env = append(os.Environ(),
 		"EDGE_MODE="+o.mode, "EDGE_HTTP_PORT="+port(httpAddr), "EDGE_HTTPS_PORT="+port(httpsAddr),
-		"EDGE_UPSTREAM="+o.upstream, "EDGE_WEB_ROOT="+s.webRoot, "EDGE_TLS_DIR="+filepath.Join(s.dir, "tls"),
+		"EDGE_UPSTREAM="+o.upstream, "EDGE_WEB_ROOT="+o.webRoot, "EDGE_TLS_DIR="+filepath.Join(s.dir, "tls"),
 		"EDGE_AUTH_RATE="+o.rate, "EDGE_LOG_DIR="+e.dir)
 	if out, err := render.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("render edge %s: %w\n%s", name, err, out)

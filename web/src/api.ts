@@ -1,0 +1,138 @@
+// The API client: the only place that knows URLs, the token header and the
+// error shape ({"error", "fields"}). Same origin as the page, always.
+
+export interface SeminarRef { id: number; name: string; joined_at: string }
+export interface ParticipantSeminar extends SeminarRef { is_active: boolean; dropped_at: string | null }
+export interface User {
+  id: number
+  username: string
+  email: string
+  first_name: string
+  last_name: string
+  last_login: string | null
+  date_joined: string
+  token?: string
+  participant: { id: number; university: string; accepted: boolean; seminars: ParticipantSeminar[] } | null
+  instructor: { id: number; company: string; year: number | null; charge: SeminarRef | null } | null
+}
+export interface Person { id: number; username: string; email: string; first_name: string; last_name: string; joined_at: string }
+export interface SeminarParticipant extends Person { is_active: boolean; dropped_at: string | null }
+export interface Seminar {
+  id: number
+  name: string
+  capacity: number
+  count: number
+  time: string
+  online: boolean
+  instructors: Person[]
+  participants: SeminarParticipant[]
+}
+export interface SeminarSummary { id: number; name: string; instructors: Person[]; participant_count: number }
+
+/** An answer that was not 2xx, with the API's message for a person. */
+export class ApiError extends Error {
+  readonly status: number
+  readonly fields: Record<string, string>
+  constructor(status: number, message: string, fields: Record<string, string> = {}) {
+    super(message)
+    this.status = status
+    this.fields = fields
+  }
+}
+
+export type Fetch = typeof fetch
+
+export interface Client {
+  request<T>(method: string, path: string, body?: unknown): Promise<T>
+}
+
+/**
+ * createClient returns a client that sends the token (when there is one) and
+ * calls onUnauthorized when the API says the token is no good (401), so the
+ * app can send the person to log in.
+ */
+export function createClient(getToken: () => string | null, onUnauthorized: () => void, fetchImpl: Fetch = fetch): Client {
+  return {
+    async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+      const headers: Record<string, string> = { Accept: 'application/json' }
+      const token = getToken()
+      if (token) headers.Authorization = `Token ${token}`
+      if (body !== undefined) headers['Content-Type'] = 'application/json'
+      let res: Response
+      try {
+        res = await fetchImpl(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+      } catch {
+        throw new ApiError(0, 'The server cannot be reached. Check your connection and try again.')
+      }
+      const text = await res.text()
+      let data: unknown = null
+      try {
+        data = text ? JSON.parse(text) : null
+      } catch {
+        data = null
+      }
+      if (!res.ok) {
+        const obj = (data ?? {}) as { error?: unknown; fields?: unknown }
+        const message = typeof obj.error === 'string' && obj.error ? obj.error : `Request failed (${res.status})`
+        const fields = obj.fields && typeof obj.fields === 'object' ? (obj.fields as Record<string, string>) : {}
+        if (res.status === 401 && token) onUnauthorized()
+        throw new ApiError(res.status, message, fields)
+      }
+      return data as T
+    },
+  }
+}
+
+/** The endpoints, typed. */
+export function endpoints(c: Client) {
+  return {
+    signup: (body: Record<string, unknown>) => c.request<User>('POST', '/api/v1/user/', body),
+    login: (username: string, password: string) => c.request<User>('PUT', '/api/v1/user/login/', { username, password }),
+    logout: () => c.request<Record<string, never>>('POST', '/api/v1/user/logout/'),
+    user: (id: number | 'me') => c.request<User>('GET', `/api/v1/user/${id}/`),
+    updateMe: (body: Record<string, unknown>) => c.request<User>('PUT', '/api/v1/user/me/', body),
+    becomeParticipant: (body: Record<string, unknown>) => c.request<User>('POST', '/api/v1/user/participant/', body),
+    seminars: (name: string, order: 'newest' | 'earliest') => {
+      const q = new URLSearchParams()
+      if (name) q.set('name', name)
+      if (order === 'earliest') q.set('order', 'earliest')
+      const qs = q.toString()
+      return c.request<SeminarSummary[]>('GET', `/api/v1/seminar/${qs ? `?${qs}` : ''}`)
+    },
+    seminar: (id: number) => c.request<Seminar>('GET', `/api/v1/seminar/${id}/`),
+    createSeminar: (body: Record<string, unknown>) => c.request<Seminar>('POST', '/api/v1/seminar/', body),
+    updateSeminar: (id: number, body: Record<string, unknown>) => c.request<Seminar>('PUT', `/api/v1/seminar/${id}/`, body),
+    join: (id: number, role: 'participant' | 'instructor') => c.request<Seminar>('POST', `/api/v1/seminar/${id}/user/`, { role }),
+    drop: (id: number) => c.request<Seminar>('DELETE', `/api/v1/seminar/${id}/user/`),
+  }
+}
+
+export type Api = ReturnType<typeof endpoints>
+
+/** Which membership actions make sense for this person on this seminar. */
+export function seminarActions(s: Seminar, me: User | null) {
+  const none = { joinAsParticipant: false, joinAsInstructor: false, drop: false, edit: false }
+  if (!me) return none
+  const asParticipant = s.participants.find((p) => p.id === me.id)
+  const asInstructor = s.instructors.some((i) => i.id === me.id)
+  const member = !!asParticipant || asInstructor
+  const active = s.participants.filter((p) => p.is_active).length
+  return {
+    joinAsParticipant: !member && !!me.participant && me.participant.accepted && active < s.capacity,
+    joinAsInstructor: !member && !!me.instructor && !me.instructor.charge,
+    drop: !!asParticipant && asParticipant.is_active,
+    edit: asInstructor,
+  }
+}
+
+/** "2026-11-25T09:30:00.123456Z" → a short local date and time. */
+export function formatTime(ts: string | null): string {
+  if (!ts) return ''
+  const d = new Date(ts)
+  return Number.isNaN(d.getTime()) ? ts : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+}
+
+export function fullName(p: { first_name: string; last_name: string; username: string }): string {
+  const n = `${p.first_name} ${p.last_name}`.trim()
+  return n || p.username
+}

@@ -65,12 +65,12 @@ render() {
   fi
   chmod 1777 "$out/tmp"
   sed -i \
-    -e "s|server unix:/run/seminarhub/gateway.sock;|server $upstream;|" \
     -e "s|listen 8080 default_server;|listen 127.0.0.1:$http default_server;|" \
     -e "s|listen 8443 ssl http2 default_server;|listen 127.0.0.1:$https ssl http2 default_server;|" \
     -e "s|/etc/nginx/tls/|$tls/|g" \
     "$out/sites-available/seminarhub.conf"
   sed -i -e "s|root /usr/share/seminarhub/web;|root $web;|" "$out/seminarhub/site.conf"
+  printf '# Local render.\nserver %s;\n' "$upstream" > "$out/seminarhub/upstream.conf"
   if [ "$mode" = local ]; then
     printf '# Local render: plain HTTP serves the site too.\ninclude seminarhub/site.conf;\n' > "$out/seminarhub/http.conf"
   fi

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // rawGet fetches without the contract validation (static files, redirects).
@@ -206,11 +207,14 @@ func TestTraceparentIsPassedThroughAndLogged(t *testing.T) {
 		"traceparent": "00-" + traceID + "-00f067aa0ba902b7-01", "X-Request-ID": "trace-test-1",
 	})
 	expect(t, r, 200)
-	if !strings.Contains(sys.edge.accessLog(), `"request_id":"trace-test-1","trace_id":"`+traceID+`"`) {
+	if !eventually(func() bool {
+		return strings.Contains(sys.edge.accessLog(), `"request_id":"trace-test-1","trace_id":"`+traceID+`"`)
+	}) {
 		t.Fatal("the access log line lacks the request id and trace id")
 	}
-	gw, _ := os.ReadFile(filepath.Join(sys.dir, "gateway.log"))
-	if !strings.Contains(string(gw), `"request_id":"trace-test-1","trace_id":"`+traceID+`"`) {
+	if !eventually(func() bool {
+		return strings.Contains(gatewayLog(), `"request_id":"trace-test-1","trace_id":"`+traceID+`"`)
+	}) {
 		t.Fatal("the gateway did not continue the client's trace")
 	}
 }
@@ -218,8 +222,24 @@ func TestTraceparentIsPassedThroughAndLogged(t *testing.T) {
 func TestWithoutATraceparentTheEdgeStartsATraceNamedByTheRequestID(t *testing.T) {
 	r := expect(t, call(t, "GET", "/ping", "", nil), 200)
 	id := r.Header.Get("X-Request-ID")
-	gw, _ := os.ReadFile(filepath.Join(sys.dir, "gateway.log"))
-	if len(id) != 32 || !strings.Contains(string(gw), `"request_id":"`+id+`","trace_id":"`+id+`"`) {
+	if len(id) != 32 || !eventually(func() bool { return strings.Contains(gatewayLog(), `"request_id":"`+id+`","trace_id":"`+id+`"`) }) {
 		t.Fatalf("request id %q not carried as the trace id into the gateway log", id)
 	}
+}
+
+func gatewayLog() string {
+	b, _ := os.ReadFile(filepath.Join(sys.dir, "gateway.log"))
+	return string(b)
+}
+
+// eventually polls cond for up to two seconds: log lines are written just
+// after the response they describe.
+func eventually(cond func() bool) bool {
+	for i := 0; i < 40; i++ {
+		if cond() {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
 }

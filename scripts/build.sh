@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the three service binaries into $1 with the version and commit
-# stamped in (the same flags the container images use).
+# stamped in: the same flags as the Dockerfile (deploy/validate checks that).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${1:?usage: build.sh OUTDIR}

@@ -8,7 +8,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-MODULES=(./platform/... ./testkit/... ./services/user/... ./services/content/... ./services/gateway/... ./tests/e2e/...)
+MODULES=(./platform/... ./testkit/... ./services/user/... ./services/content/... ./services/gateway/... ./tests/e2e/... ./deploy/validate/...)
 
 started=""
 cleanup() { [ -n "$started" ] && scripts/stack.sh pg-stop test; }
@@ -45,7 +45,7 @@ fi
 echo "[test] go vet"
 go vet "${MODULES[@]}"
 echo "[test] each module builds on its own (GOWORK=off), as container builds see it"
-for mod in platform testkit services/user services/content services/gateway tests/e2e; do
+for mod in platform testkit services/user services/content services/gateway tests/e2e deploy/validate; do
   (cd "$mod" && GOWORK=off go build ./...)
 done
 echo "[test] go test"

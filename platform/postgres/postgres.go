@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -69,7 +70,14 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, log *slog.Logg
 }
 
 func migrateDB(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) error {
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
+	// Several replicas may start at once (init containers): an advisory
+	// lock lets one apply the migrations while the others wait, then find
+	// nothing left to do.
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker))
 	if err != nil {
 		return fmt.Errorf("load migrations: %w", err)
 	}

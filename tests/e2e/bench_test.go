@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -105,12 +107,16 @@ func BenchmarkSeminarList(b *testing.B) {
 	token := seed(b)
 	const n = 2000
 	hammer(b, token, 200) // warm connections and caches
+	cpu0 := cpuSeconds()
 	cached := hammer(b, token, n)
+	cachedCPU := cpuSince(cpu0)
 
 	sys.redis.Kill()
 	time.Sleep(200 * time.Millisecond)
 	hammer(b, token, 200)
+	cpu1 := cpuSeconds()
 	uncached := hammer(b, token, n)
+	uncachedCPU := cpuSince(cpu1)
 	if err := sys.redis.Restart(); err != nil {
 		b.Fatal(err)
 	}
@@ -126,11 +132,43 @@ func BenchmarkSeminarList(b *testing.B) {
 	}{{"cached", cached}, {"uncached", uncached}} {
 		fmt.Fprintf(os.Stderr, "  %-9s %10.0f %10s %10s  %v\n", r.name, r.res.rps(), r.res.p50.Round(time.Microsecond), r.res.p99.Round(time.Microsecond), r.res.cache)
 	}
-	fmt.Fprintf(os.Stderr, "  ratio: %.1f× the throughput, p50 %.1f× and p99 %.1f× lower with the cache\n\n",
+	fmt.Fprintf(os.Stderr, "  ratio: %.1f× the throughput, p50 %.1f× and p99 %.1f× lower with the cache\n",
 		cached.rps()/uncached.rps(), float64(uncached.p50)/float64(cached.p50), float64(uncached.p99)/float64(cached.p99))
+	// CPU per request of each service gives the requests/s one pod sustains
+	// at the HPA's target (70% of one CPU), the basis of docs/capacity.md.
+	fmt.Fprintf(os.Stderr, "  CPU per request and req/s per pod at 70%% of one CPU:\n")
+	for _, svc := range []string{"gateway", "user", "content"} {
+		c, u := cachedCPU[svc]/float64(n), uncachedCPU[svc]/float64(n)
+		fmt.Fprintf(os.Stderr, "    %-8s cached %.3f ms → %5.0f req/s   uncached %.3f ms → %5.0f req/s\n", svc, c*1000, 0.7/c, u*1000, 0.7/u)
+	}
+	fmt.Fprintln(os.Stderr)
 }
 
 func drain(resp *http.Response) (int64, error) {
 	defer func() { _ = resp.Body.Close() }()
 	return io.Copy(io.Discard, resp.Body)
+}
+
+// cpuSeconds reads the CPU time (user+system) each service process has used.
+func cpuSeconds() map[string]float64 {
+	out := map[string]float64{}
+	for svc, cmd := range sys.procs {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+		utime, _ := strconv.ParseFloat(f[11], 64)
+		stime, _ := strconv.ParseFloat(f[12], 64)
+		out[svc] = (utime + stime) / 100 // clock ticks at USER_HZ=100
+	}
+	return out
+}
+
+func cpuSince(before map[string]float64) map[string]float64 {
+	now := cpuSeconds()
+	for k := range now {
+		now[k] -= before[k]
+	}
+	return now
 }

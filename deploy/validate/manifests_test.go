@@ -1,0 +1,434 @@
+package validate
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer/json"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+)
+
+var overlays = []string{"dev", "prod"}
+
+var hashSuffix = regexp.MustCompile(`-[a-z0-9]{10}$`)
+
+// rendered is one overlay's objects, decoded into the official types.
+type rendered struct {
+	deployments  []*appsv1.Deployment
+	statefulsets []*appsv1.StatefulSet
+	services     []*corev1.Service
+	hpas         []*autoscalingv2.HorizontalPodAutoscaler
+	pdbs         []*policyv1.PodDisruptionBudget
+	policies     []*networkingv1.NetworkPolicy
+	ingresses    []*networkingv1.Ingress
+	configMaps   map[string]*corev1.ConfigMap
+	secrets      map[string]*corev1.Secret
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func render(t *testing.T, overlay string) rendered {
+	t.Helper()
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	resources, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(repoRoot(t), "deploy", "k8s", "overlays", overlay))
+	if err != nil {
+		t.Fatalf("kustomize %s: %v", overlay, err)
+	}
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{appsv1.AddToScheme, corev1.AddToScheme, batchv1.AddToScheme,
+		networkingv1.AddToScheme, autoscalingv2.AddToScheme, policyv1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Strict: an unknown or misspelt field is an error, as the API server's
+	// field validation would make it.
+	strict := json.NewSerializerWithOptions(json.DefaultMetaFactory, scheme, scheme, json.SerializerOptions{Yaml: true, Strict: true})
+	r := rendered{configMaps: map[string]*corev1.ConfigMap{}, secrets: map[string]*corev1.Secret{}}
+	for _, res := range resources.Resources() {
+		y, err := res.AsYAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, _, err := strict.Decode(y, nil, nil)
+		if err != nil {
+			t.Fatalf("%s: %s/%s does not decode strictly: %v", overlay, res.GetKind(), res.GetName(), err)
+		}
+		switch o := obj.(type) {
+		case *appsv1.Deployment:
+			r.deployments = append(r.deployments, o)
+		case *appsv1.StatefulSet:
+			r.statefulsets = append(r.statefulsets, o)
+		case *corev1.Service:
+			r.services = append(r.services, o)
+		case *autoscalingv2.HorizontalPodAutoscaler:
+			r.hpas = append(r.hpas, o)
+		case *policyv1.PodDisruptionBudget:
+			r.pdbs = append(r.pdbs, o)
+		case *networkingv1.NetworkPolicy:
+			r.policies = append(r.policies, o)
+		case *networkingv1.Ingress:
+			r.ingresses = append(r.ingresses, o)
+		// Generated names carry a content hash: keep them under both the
+		// final name (what workloads refer to) and the written one.
+		case *corev1.ConfigMap:
+			r.configMaps[o.Name], r.configMaps[hashSuffix.ReplaceAllString(o.Name, "")] = o, o
+		case *corev1.Secret:
+			r.secrets[o.Name], r.secrets[hashSuffix.ReplaceAllString(o.Name, "")] = o, o
+		case *corev1.Namespace, *corev1.ServiceAccount:
+		default:
+			t.Fatalf("%s: unexpected kind %T", overlay, obj)
+		}
+	}
+	return r
+}
+
+func forEachOverlay(t *testing.T, check func(t *testing.T, overlay string, r rendered)) {
+	for _, o := range overlays {
+		t.Run(o, func(t *testing.T) { check(t, o, render(t, o)) })
+	}
+}
+
+// Our own workloads: those built from seminarhub images.
+func ours(d *appsv1.Deployment) bool {
+	return strings.HasPrefix(d.Spec.Template.Spec.Containers[0].Image, "seminarhub/")
+}
+
+func TestEveryDeploymentHasProbesResourcesAndALockedDownSecurityContext(t *testing.T) {
+	forEachOverlay(t, func(t *testing.T, _ string, r rendered) {
+		for _, d := range r.deployments {
+			pod := d.Spec.Template.Spec
+			if pod.SecurityContext == nil || pod.SecurityContext.RunAsNonRoot == nil || !*pod.SecurityContext.RunAsNonRoot {
+				t.Errorf("%s: pod does not require runAsNonRoot", d.Name)
+			}
+			for _, c := range append(append([]corev1.Container{}, pod.InitContainers...), pod.Containers...) {
+				sc := c.SecurityContext
+				if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem ||
+					sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation ||
+					sc.Capabilities == nil || len(sc.Capabilities.Drop) != 1 || sc.Capabilities.Drop[0] != "ALL" {
+					t.Errorf("%s/%s: security context %+v", d.Name, c.Name, sc)
+				}
+				if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() ||
+					c.Resources.Limits.Cpu().IsZero() || c.Resources.Limits.Memory().IsZero() {
+					t.Errorf("%s/%s: CPU and memory requests and limits are required", d.Name, c.Name)
+				}
+			}
+			for _, c := range pod.Containers {
+				if c.ReadinessProbe == nil || c.LivenessProbe == nil {
+					t.Errorf("%s/%s: readiness and liveness probes are required", d.Name, c.Name)
+				}
+				if ours(d) && (c.StartupProbe == nil || c.Lifecycle == nil || c.Lifecycle.PreStop == nil) {
+					t.Errorf("%s/%s: startup probe and preStop pause are required", d.Name, c.Name)
+				}
+			}
+			if ours(d) {
+				if pod.TerminationGracePeriodSeconds == nil || *pod.TerminationGracePeriodSeconds < 30 {
+					t.Errorf("%s: terminationGracePeriodSeconds must cover preStop + drain + shutdown", d.Name)
+				}
+				if len(pod.TopologySpreadConstraints) == 0 {
+					t.Errorf("%s: no topology spread", d.Name)
+				}
+			}
+		}
+	})
+}
+
+func TestNoImageUsesLatestOrNoTag(t *testing.T) {
+	tagged := regexp.MustCompile(`^[^:@]+(:[^:]+|@sha256:[0-9a-f]{64})$`)
+	forEachOverlay(t, func(t *testing.T, _ string, r rendered) {
+		var pods []corev1.PodSpec
+		for _, d := range r.deployments {
+			pods = append(pods, d.Spec.Template.Spec)
+		}
+		for _, s := range r.statefulsets {
+			pods = append(pods, s.Spec.Template.Spec)
+		}
+		for _, p := range pods {
+			for _, c := range append(append([]corev1.Container{}, p.InitContainers...), p.Containers...) {
+				if !tagged.MatchString(c.Image) || strings.HasSuffix(c.Image, ":latest") {
+					t.Errorf("container %s: image %q is not pinned", c.Name, c.Image)
+				}
+			}
+		}
+	})
+}
+
+func TestEachHPAScalesAnExistingDeploymentThatRequestsCPU(t *testing.T) {
+	forEachOverlay(t, func(t *testing.T, _ string, r rendered) {
+		scaled := map[string]bool{}
+		for _, h := range r.hpas {
+			ref := h.Spec.ScaleTargetRef
+			var target *appsv1.Deployment
+			for _, d := range r.deployments {
+				if ref.Kind == "Deployment" && d.Name == ref.Name {
+					target = d
+				}
+			}
+			if target == nil {
+				t.Errorf("HPA %s targets %s/%s, which does not exist", h.Name, ref.Kind, ref.Name)
+				continue
+			}
+			scaled[ref.Name] = true
+			for _, c := range target.Spec.Template.Spec.Containers {
+				if c.Resources.Requests.Cpu().IsZero() {
+					t.Errorf("HPA %s: container %s requests no CPU, so utilisation is undefined", h.Name, c.Name)
+				}
+			}
+			if len(h.Spec.Metrics) == 0 || h.Spec.Metrics[0].Resource == nil || h.Spec.Metrics[0].Resource.Name != corev1.ResourceCPU {
+				t.Errorf("HPA %s does not scale on CPU", h.Name)
+			}
+			if h.Spec.Behavior == nil || h.Spec.Behavior.ScaleDown == nil || h.Spec.Behavior.ScaleDown.StabilizationWindowSeconds == nil {
+				t.Errorf("HPA %s has no scale-down stabilisation", h.Name)
+			}
+			if h.Spec.MinReplicas == nil || *h.Spec.MinReplicas > h.Spec.MaxReplicas {
+				t.Errorf("HPA %s: min %v > max %d", h.Name, h.Spec.MinReplicas, h.Spec.MaxReplicas)
+			}
+		}
+		for _, want := range []string{"gateway", "user", "content"} {
+			if !scaled[want] {
+				t.Errorf("no HPA for %s", want)
+			}
+		}
+	})
+}
+
+func TestServicesSelectPodsAndExposeTheirPorts(t *testing.T) {
+	forEachOverlay(t, func(t *testing.T, _ string, r rendered) {
+		for _, s := range r.services {
+			sel := labels.SelectorFromSet(s.Spec.Selector)
+			matched := false
+			var podSpecs []corev1.PodSpec
+			for _, d := range r.deployments {
+				if sel.Matches(labels.Set(d.Spec.Template.Labels)) {
+					matched = true
+					podSpecs = append(podSpecs, d.Spec.Template.Spec)
+				}
+			}
+			for _, st := range r.statefulsets {
+				if sel.Matches(labels.Set(st.Spec.Template.Labels)) {
+					matched = true
+					podSpecs = append(podSpecs, st.Spec.Template.Spec)
+				}
+			}
+			if !matched {
+				t.Errorf("Service %s selects no pods", s.Name)
+				continue
+			}
+			for _, p := range s.Spec.Ports {
+				if !hasPort(podSpecs, p.TargetPort.String()) {
+					t.Errorf("Service %s: target port %s is not a container port", s.Name, p.TargetPort.String())
+				}
+			}
+		}
+	})
+}
+
+func hasPort(pods []corev1.PodSpec, target string) bool {
+	for _, p := range pods {
+		for _, c := range p.Containers {
+			for _, cp := range c.Ports {
+				if cp.Name == target || fmt.Sprint(cp.ContainerPort) == target {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func TestIngressRoutesTheContractsPathsToExistingServices(t *testing.T) {
+	forEachOverlay(t, func(t *testing.T, _ string, r rendered) {
+		if len(r.ingresses) != 1 {
+			t.Fatalf("%d ingresses, want 1", len(r.ingresses))
+		}
+		ing := r.ingresses[0]
+		if ing.Spec.IngressClassName == nil || *ing.Spec.IngressClassName != "nginx" || len(ing.Spec.TLS) == 0 {
+			t.Fatalf("ingress class %v, tls %v", ing.Spec.IngressClassName, ing.Spec.TLS)
+		}
+		if ing.Annotations["nginx.ingress.kubernetes.io/proxy-body-size"] != "1m" || ing.Annotations["nginx.ingress.kubernetes.io/limit-rpm"] == "" {
+			t.Errorf("body-size / rate-limit annotations missing: %v", ing.Annotations)
+		}
+		routes := map[string]string{}
+		for _, rule := range ing.Spec.Rules {
+			for _, p := range rule.HTTP.Paths {
+				svc := p.Backend.Service
+				routes[p.Path] = svc.Name
+				if !serviceHasPort(r.services, svc.Name, svc.Port) {
+					t.Errorf("path %s → %s:%v: no such Service port", p.Path, svc.Name, svc.Port)
+				}
+			}
+		}
+		want := map[string]string{"/api": "gateway", "/ping": "gateway", "/version": "gateway", "/": "edge"}
+		for path, svc := range want {
+			if routes[path] != svc {
+				t.Errorf("%s routes to %q, want %q", path, routes[path], svc)
+			}
+		}
+	})
+}
+
+func serviceHasPort(services []*corev1.Service, name string, port networkingv1.ServiceBackendPort) bool {
+	for _, s := range services {
+		if s.Name != name {
+			continue
+		}
+		for _, p := range s.Spec.Ports {
+			if (port.Name != "" && p.Name == port.Name) || (port.Number != 0 && p.Port == port.Number) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestEveryPodIsCoveredByANetworkPolicyAndDefaultIsDeny(t *testing.T) {
+	forEachOverlay(t, func(t *testing.T, _ string, r rendered) {
+		var defaultDeny bool
+		for _, p := range r.policies {
+			if len(p.Spec.PodSelector.MatchLabels) == 0 && len(p.Spec.PodSelector.MatchExpressions) == 0 &&
+				len(p.Spec.Ingress) == 0 && len(p.Spec.Egress) == 0 && len(p.Spec.PolicyTypes) == 2 {
+				defaultDeny = true
+			}
+		}
+		if !defaultDeny {
+			t.Fatal("no default-deny NetworkPolicy")
+		}
+		podLabels := map[string]map[string]string{}
+		for _, d := range r.deployments {
+			podLabels[d.Name] = d.Spec.Template.Labels
+		}
+		for _, s := range r.statefulsets {
+			podLabels[s.Name] = s.Spec.Template.Labels
+		}
+		for name, l := range podLabels {
+			allowed := false
+			for _, p := range r.policies {
+				sel, err := metav1.LabelSelectorAsSelector(&p.Spec.PodSelector)
+				if err != nil {
+					t.Fatal(err)
+				}
+				specific := len(p.Spec.PodSelector.MatchLabels)+len(p.Spec.PodSelector.MatchExpressions) > 0
+				if specific && sel.Matches(labels.Set(l)) && len(p.Spec.Ingress) > 0 {
+					allowed = true
+				}
+			}
+			if !allowed {
+				t.Errorf("pods of %s are reachable by nothing: no NetworkPolicy allows ingress to them", name)
+			}
+		}
+	})
+}
+
+func TestTheConfigurationTheBinariesNeedIsPresent(t *testing.T) {
+	forEachOverlay(t, func(t *testing.T, overlay string, r rendered) {
+		cm := r.configMaps["seminarhub-config"]
+		if cm == nil {
+			t.Fatal("no seminarhub-config")
+		}
+		for _, d := range r.deployments {
+			if !ours(d) || d.Name == "edge" {
+				continue
+			}
+			pod := d.Spec.Template.Spec
+			for _, c := range append(append([]corev1.Container{}, pod.InitContainers...), pod.Containers...) {
+				env := map[string]bool{}
+				for k := range cm.Data {
+					env[k] = true
+				}
+				for _, e := range c.Env {
+					env[e.Name] = true
+					if ref := e.ValueFrom; ref != nil && ref.SecretKeyRef != nil && overlay == "dev" {
+						s := r.secrets[ref.SecretKeyRef.Name]
+						if s == nil || len(s.Data[ref.SecretKeyRef.Key]) == 0 {
+							t.Errorf("%s/%s: secret %s key %s is missing", d.Name, c.Name, ref.SecretKeyRef.Name, ref.SecretKeyRef.Key)
+						}
+					}
+				}
+				required := []string{"INTERNAL_SECRET", "REDIS_URL", "SEMINARHUB_ENV"}
+				if d.Name == "gateway" {
+					required = append(required, "USER_SERVICE_URL", "CONTENT_SERVICE_URL")
+				} else {
+					required = append(required, "DATABASE_URL", "DB_MAX_CONNS")
+				}
+				if c.Name != "migrate" {
+					required = append(required, "HTTP_ADDR")
+				}
+				for _, k := range required {
+					if !env[k] {
+						t.Errorf("%s/%s: %s is not set", d.Name, c.Name, k)
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestDevSecretsAreMarkedDevOnly(t *testing.T) {
+	r := render(t, "dev")
+	for name, s := range r.secrets {
+		if name != hashSuffix.ReplaceAllString(name, "") {
+			continue // the same Secret under its hashed name
+		}
+		for k, v := range s.Data {
+			if strings.Contains(k, "PASSWORD") || k == "secret" {
+				if !strings.HasPrefix(string(v), "dev-only-") {
+					t.Errorf("secret %s/%s is not marked dev-only", name, k)
+				}
+			}
+		}
+	}
+	if len(render(t, "prod").secrets) != 0 {
+		t.Error("the prod overlay must not ship secrets")
+	}
+}
+
+func TestTheConnectionBudgetFitsMaxConnections(t *testing.T) {
+	budget := map[string]int{"dev": 100, "prod": 200}
+	forEachOverlay(t, func(t *testing.T, overlay string, r rendered) {
+		var pool int
+		if _, err := fmt.Sscan(r.configMaps["seminarhub-config"].Data["DB_MAX_CONNS"], &pool); err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, h := range r.hpas {
+			if h.Spec.ScaleTargetRef.Name == "user" || h.Spec.ScaleTargetRef.Name == "content" {
+				total += int(h.Spec.MaxReplicas) * pool
+			}
+		}
+		total += 2 * 2 * 2 // migrations: 2 services × a surge pod × 2 connections
+		t.Logf("%s: %d connections at full scale, max_connections %d", overlay, total, budget[overlay])
+		if total > budget[overlay] {
+			t.Errorf("%d connections at full scale exceed %d", total, budget[overlay])
+		}
+	})
+}
+
+func TestTheDevPostgresInitScriptIsComposes(t *testing.T) {
+	root := repoRoot(t)
+	a, errA := os.ReadFile(filepath.Join(root, "deploy", "compose", "postgres-init.sh"))
+	b, errB := os.ReadFile(filepath.Join(root, "deploy", "k8s", "overlays", "dev", "postgres-init.sh"))
+	if errA != nil || errB != nil || string(a) != string(b) {
+		t.Fatalf("deploy/k8s/overlays/dev/postgres-init.sh differs from deploy/compose/postgres-init.sh (%v, %v)", errA, errB)
+	}
+}

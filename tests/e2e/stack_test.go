@@ -177,25 +177,15 @@ func (s *stack) start(svc string) error {
 	return nil
 }
 
-func waitReady(base string, within time.Duration) error {
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("%s/readyz did not answer 200 within %s", base, within)
-}
+func waitReady(base string, within time.Duration) error { return waitOK(base+"/readyz", within) }
 
-func waitPing(base string, within time.Duration) error {
+func waitPing(base string, within time.Duration) error { return waitOK(base+"/ping", within) }
+
+// waitOK polls url until it answers 200.
+func waitOK(url string, within time.Duration) error {
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/ping")
+		resp, err := http.Get(url)
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -204,7 +194,7 @@ func waitPing(base string, within time.Duration) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("%s/ping did not answer 200 within %s", base, within)
+	return fmt.Errorf("%s did not answer 200 within %s", url, within)
 }
 
 // terminate sends SIGTERM and returns the process's exit error (nil: exit 0).

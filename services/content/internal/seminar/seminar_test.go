@@ -4,10 +4,9 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/seminarhub/seminarhub/platform/input"
 	"github.com/seminarhub/seminarhub/platform/internalapi"
-	"github.com/seminarhub/seminarhub/platform/problem"
 	"github.com/seminarhub/seminarhub/services/content/internal/seminar"
+	"github.com/seminarhub/seminarhub/testkit/domaintest"
 )
 
 var (
@@ -17,22 +16,10 @@ var (
 	outsider = internalapi.Caller{UserID: 4, Instructor: true}
 )
 
-func body(t *testing.T, s string) input.Object {
-	t.Helper()
-	obj, err := input.ParseObject([]byte(s))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return obj
-}
-
-func fieldError(t *testing.T, err error, field string) {
-	t.Helper()
-	p, ok := problem.As(err)
-	if !ok || p.Kind != problem.Invalid || p.Fields[field] == "" {
-		t.Fatalf("want a 400 about %q, got %v", field, err)
-	}
-}
+var (
+	body       = domaintest.Body
+	fieldError = domaintest.WantFieldError
+)
 
 func TestCreateCoercesStringNumbersAndDefaultsOnlineToTrue(t *testing.T) {
 	s, err := seminar.New(teacher, body(t, `{"name":"Go","capacity":"40","count":5,"time":"9:05"}`))

@@ -4,27 +4,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/seminarhub/seminarhub/platform/input"
-	"github.com/seminarhub/seminarhub/platform/problem"
 	"github.com/seminarhub/seminarhub/services/user/internal/account"
+	"github.com/seminarhub/seminarhub/testkit/domaintest"
 )
 
-func body(t *testing.T, s string) input.Object {
-	t.Helper()
-	obj, err := input.ParseObject([]byte(s))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return obj
-}
-
-func fieldError(t *testing.T, err error, field string) {
-	t.Helper()
-	p, ok := problem.As(err)
-	if !ok || p.Kind != problem.Invalid || p.Fields[field] == "" {
-		t.Fatalf("want a 400 about %q, got %v", field, err)
-	}
-}
+var (
+	body       = domaintest.Body
+	fieldError = domaintest.WantFieldError
+)
 
 const participantBase = `"username":"davin111","password":"pw","email":"bdv111@snu.ac.kr","role":"participant"`
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -13,6 +12,7 @@ import (
 	"github.com/seminarhub/seminarhub/services/user/internal/account"
 	"github.com/seminarhub/seminarhub/services/user/internal/store"
 	"github.com/seminarhub/seminarhub/services/user/migrations"
+	"github.com/seminarhub/seminarhub/testkit/concurrent"
 	"github.com/seminarhub/seminarhub/testkit/pgtest"
 )
 
@@ -43,27 +43,11 @@ func signup(t *testing.T, st *store.Store, username string) (account.User, strin
 func TestTenSimultaneousSignupsWithOneUsernameCreateOneUser(t *testing.T) {
 	st, pool, _ := newStore(t)
 	su, _ := account.ParseSignup(input.Object{"username": []byte(`"same"`), "password": []byte(`"pw"`), "email": []byte(`"a@b.co"`), "role": []byte(`"instructor"`)})
-	var wg sync.WaitGroup
-	errs := make(chan error, 10)
-	for i := 0; i < 10; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, digest := account.NewToken()
-			_, err := st.CreateUser(context.Background(), su, "hash", digest)
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	ok := 0
-	for err := range errs {
-		if err == nil {
-			ok++
-		} else if !errors.Is(err, account.ErrUsernameTaken) {
-			t.Fatalf("loser got %v, want ErrUsernameTaken", err)
-		}
-	}
+	ok := concurrent.Race(t, 10, account.ErrUsernameTaken, func(int) error {
+		_, digest := account.NewToken()
+		_, err := st.CreateUser(context.Background(), su, "hash", digest)
+		return err
+	})
 	var users, profiles, tokens int
 	_ = pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM instructors), (SELECT count(*) FROM tokens)`).Scan(&users, &profiles, &tokens)
 	if ok != 1 || users != 1 || profiles != 1 || tokens != 1 {
@@ -142,26 +126,10 @@ func TestBecomingAParticipantTwiceAtOnceGivesOneProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 5)
-	for i := 0; i < 5; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := st.AddParticipant(context.Background(), u.ID, account.Participant{Accepted: true})
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	ok := 0
-	for err := range errs {
-		if err == nil {
-			ok++
-		} else if !errors.Is(err, account.ErrAlreadyParticipant) {
-			t.Fatalf("got %v", err)
-		}
-	}
+	ok := concurrent.Race(t, 5, account.ErrAlreadyParticipant, func(int) error {
+		_, err := st.AddParticipant(context.Background(), u.ID, account.Participant{Accepted: true})
+		return err
+	})
 	if ok != 1 {
 		t.Fatalf("%d succeeded, want 1", ok)
 	}

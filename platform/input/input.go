@@ -99,6 +99,12 @@ func (r *Reader) String(name string) Field[string] {
 		r.Fail(name, "must be a string")
 		return Field[string]{Set: true}
 	}
+	// PostgreSQL text cannot hold NUL; refuse it here as bad input rather
+	// than let the database fail the request with a 500.
+	if strings.ContainsRune(s, 0) {
+		r.Fail(name, "must not contain NUL characters")
+		return Field[string]{Set: true}
+	}
 	return Field[string]{Set: true, Value: s}
 }
 

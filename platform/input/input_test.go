@@ -96,3 +96,11 @@ func TestTheFirstProblemPerFieldWins(t *testing.T) {
 		t.Fatalf("%+v", p)
 	}
 }
+
+func TestStringRejectsNULCharacters(t *testing.T) {
+	r := read(t, `{"s":"a\u0000b"}`)
+	r.String("s")
+	if p, ok := problem.As(r.Err()); !ok || p.Fields["s"] == "" {
+		t.Fatalf("NUL accepted: %v", r.Err())
+	}
+}

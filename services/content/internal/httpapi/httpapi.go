@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -175,7 +176,12 @@ func (a *api) list(c *gin.Context) {
 	)
 	if name, ok := c.GetQuery("name"); ok {
 		f.NameContains = &name
-		body, err = load(c)
+		if strings.ContainsRune(name, 0) {
+			// No name contains NUL, and PostgreSQL would reject the query.
+			body = []byte("[]")
+		} else {
+			body, err = load(c)
+		}
 	} else {
 		order := "newest"
 		if f.EarliestFirst {

@@ -56,6 +56,8 @@ const (
 	genTTL     = 24 * time.Hour
 	epochTTL   = 30 * 24 * time.Hour
 	breakerFor = time.Second
+	// loadTimeout bounds a shared load (see Load).
+	loadTimeout = 10 * time.Second
 )
 
 // Open connects to Redis at url (redis://host:port/db) with timeouts short
@@ -223,11 +225,15 @@ func (c *Cache) Load(ctx context.Context, name string, e Entry, ttl time.Duratio
 	// The flight is keyed by version too: a caller that saw a newer
 	// generation must not be handed a value loaded for an older one.
 	v, err, _ := c.flights.Do(e.Key+"@"+versions[0], func() (any, error) {
-		data, err := load(ctx)
+		// Every waiter shares this load: it must not die with the first
+		// caller's request if that client hangs up.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		defer cancel()
+		data, err := load(lctx)
 		if err != nil {
 			return nil, err
 		}
-		c.set(ctx, []Entry{e}, versions, [][]byte{data}, ttl)
+		c.set(lctx, []Entry{e}, versions, [][]byte{data}, ttl)
 		return data, nil
 	})
 	if err != nil {

@@ -173,7 +173,7 @@ func gatewayStatus(t *testing.T, path string) int {
 func TestNULCharactersAreRefusedAsBadInput(t *testing.T) {
 	a := instructorAccount(t)
 	expect(t, call(t, "POST", "/api/v1/seminar/", a.Token, `{"name":"a\u0000b","capacity":1,"count":1,"time":"10:00"}`), 400)
-	expect(t, call(t, "PUT", "/api/v1/user/login/", "", `{"username":"a\u0000b","password":"x"}`), 400)
+	expect(t, call(t, "PUT", "/api/v1/user/login/", "", `{"username":"a\u0000b","password":"x"}`), 403)
 	expect(t, call(t, "POST", "/api/v1/user/", "", `{"username":"x\u0000","password":"x","email":"a@example.com","role":"participant"}`), 400)
 	if got := expect(t, call(t, "GET", "/api/v1/seminar/?name=%00", a.Token, nil), 200).list(t); len(got) != 0 {
 		t.Fatalf("a NUL search matched %d seminars", len(got))

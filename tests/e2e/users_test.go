@@ -139,6 +139,15 @@ func TestLoginWithAWrongPasswordOrUnknownUserIs403WithOneMessage(t *testing.T) {
 	}
 }
 
+func TestLoginWithoutCredentialsIsTheSame403(t *testing.T) {
+	for _, b := range []string{`{}`, `{"username":"someone"}`, `{"password":"x"}`, `{"username":5,"password":true}`} {
+		m := expect(t, call(t, "PUT", "/api/v1/user/login/", "", b), 403).obj(t)
+		if m["error"] != "wrong username or password" {
+			t.Fatalf("%s: %v", b, m)
+		}
+	}
+}
+
 func TestLogoutRevokesOnlyTheTokenUsed(t *testing.T) {
 	a := participantAccount(t)
 	other := expect(t, call(t, "PUT", "/api/v1/user/login/", "", map[string]any{"username": a.Username, "password": "pw-participant"}), 200).obj(t)["token"].(string)

@@ -90,16 +90,12 @@ func (a *api) login(c *gin.Context) {
 	if !ok {
 		return
 	}
+	// A missing or malformed username or password is simply a wrong one:
+	// the contract has one answer (403) for every failed login.
 	r := input.NewReader(obj)
 	username, password := r.String("username"), r.String("password")
-	if !username.Given() {
-		r.Fail("username", "is required")
-	}
-	if !password.Given() {
-		r.Fail("password", "is required")
-	}
-	if err := r.Err(); err != nil {
-		a.fail(c, err)
+	if !username.Given() || !password.Given() || r.Err() != nil {
+		a.fail(c, account.ErrInvalidCredentials)
 		return
 	}
 	id, hash, err := a.store.PasswordHash(c, username.Value)

@@ -297,6 +297,23 @@ func (c *Cache) LoadMany(ctx context.Context, name string, entries []Entry, ttl 
 	return vals, Miss, nil
 }
 
+// Prime stores value for e under its current generation. Only for values
+// that cannot be stale at this moment (the caller knows why); everything
+// else goes through Load, which reads the generation before loading.
+func (c *Cache) Prime(ctx context.Context, e Entry, ttl time.Duration, value []byte) {
+	if !c.usable(ctx) {
+		return
+	}
+	_, versions, err := c.get(ctx, []Entry{e})
+	if err != nil {
+		if ctx.Err() == nil {
+			c.failed(ctx, "get", err)
+		}
+		return
+	}
+	c.set(ctx, []Entry{e}, versions, [][]byte{value}, ttl)
+}
+
 // Invalidate bumps generations after a committed write, so that no value
 // loaded before the write is served again. If Redis cannot be reached the
 // loss is remembered and repaired (epoch bump) before Redis is used again.

@@ -153,6 +153,23 @@ func TestAWarmListIsServedWhileTheDatabasesAreUnreachable(t *testing.T) {
 	}
 }
 
+// Signup primes the caller's identity: a brand-new user's first request is
+// served even with both databases unreachable, once the list is warm.
+func TestANewUsersFirstListRequestNeedsNoDatabase(t *testing.T) {
+	owner := instructorAccount(t)
+	newSeminar(t, owner, 5)
+	listUntil(t, owner.Token, "", "HIT")
+	listUntil(t, owner.Token, "", "HIT")
+	fresh := instructorAccount(t)
+	sys.dbProxy["content"].cut()
+	sys.dbProxy["user"].cut()
+	r := expect(t, call(t, "GET", "/api/v1/seminar/", fresh.Token, nil), 200)
+	restoreDatabases(t, owner)
+	if xcache(r) != "HIT" {
+		t.Fatalf("X-Cache %q", xcache(r))
+	}
+}
+
 func TestARevokedTokenIsRejectedOnTheVeryNextRequestEvenWhenCached(t *testing.T) {
 	a := participantAccount(t)
 	for i := 0; i < 3; i++ {

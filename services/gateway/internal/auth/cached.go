@@ -59,11 +59,15 @@ func (c *Cached) Identify(ctx context.Context, token string) (userclient.Identit
 	if err != nil {
 		return userclient.Identity{}, err
 	}
-	// This request asked the user service itself: use that answer, but do not
-	// store it as the identity — its generation was not read before the
-	// load, so it could be stale by the time it is stored. Step 2's own miss
-	// (generation first, then load) fills the entry safely.
+	// This request asked the user service itself. Its answer can be stored
+	// as the identity only if it cannot be stale: profiles are only ever
+	// gained and "accepted" never changes, so an identity that already has a
+	// participant profile is final. Otherwise step 2's own miss (generation
+	// first, then load) fills the entry safely on the next request.
 	if fresh != nil {
+		if fresh.Participant != nil {
+			c.rememberIdentity(ctx, *fresh)
+		}
 		return *fresh, nil
 	}
 	userID, err := strconv.ParseInt(string(uid), 10, 64)
@@ -82,6 +86,25 @@ func (c *Cached) Identify(ctx context.Context, token string) (userclient.Identit
 	}
 	var id userclient.Identity
 	return id, json.Unmarshal(raw, &id)
+}
+
+// Remember caches a token issued by signup or login together with the
+// identity the same answer described, so the first authenticated request
+// needs no lookup. Safe for the same reason as above: the token→user link
+// never changes; the identity is stored only when it cannot be stale — at
+// signup (nobody else holds a token yet that could add a profile) or when it
+// already has its participant profile.
+func (c *Cached) Remember(ctx context.Context, token string, id userclient.Identity, signup bool) {
+	c.cache.Prime(ctx, tokenEntry(token), c.ttl, []byte(cache.Itoa(id.UserID)))
+	if signup || id.Participant != nil {
+		c.rememberIdentity(ctx, id)
+	}
+}
+
+func (c *Cached) rememberIdentity(ctx context.Context, id userclient.Identity) {
+	if raw, err := json.Marshal(id); err == nil {
+		c.cache.Prime(ctx, identityEntry(id.UserID), c.ttl, raw)
+	}
 }
 
 // ForgetToken retires a token at once (logout).

@@ -130,6 +130,7 @@ func (a *api) signup(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	a.auth.Remember(c, s.Token, identityOf(s.User), true)
 	// A new user belongs to no seminar yet: no need to ask the content service.
 	u := compose.BuildUser(s.User, contentclient.UserSeminars{})
 	c.JSON(http.StatusCreated, compose.UserWithToken{User: u, Token: s.Token})
@@ -145,6 +146,7 @@ func (a *api) login(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	a.auth.Remember(c, s.Token, identityOf(s.User), false)
 	seminars, err := a.content.UserSeminars(c, internalapi.Caller{UserID: s.User.ID}, s.User.ID)
 	if err != nil {
 		a.fail(c, err)
@@ -339,4 +341,13 @@ func (a *api) listSeminars(c *gin.Context) {
 	}
 	c.Header(cache.Header, cacheStatus)
 	c.JSON(http.StatusOK, out)
+}
+
+// identityOf is the identity a user object describes.
+func identityOf(u userclient.User) userclient.Identity {
+	id := userclient.Identity{UserID: u.ID, Instructor: u.Instructor != nil}
+	if u.Participant != nil {
+		id.Participant = &userclient.ParticipantIdentity{Accepted: u.Participant.Accepted}
+	}
+	return id
 }

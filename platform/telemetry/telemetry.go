@@ -41,6 +41,10 @@ func Setup(ctx context.Context, service, version string) (func(context.Context) 
 			return nil, err
 		}
 		opts = append(opts, sdktrace.WithBatcher(exp))
+	} else {
+		// Nowhere to send spans: don't record them. Span contexts (and so
+		// trace ids in logs and traceparent to other services) still flow.
+		opts = append(opts, sdktrace.WithSampler(sdktrace.NeverSample()))
 	}
 	tp := sdktrace.NewTracerProvider(opts...)
 	otel.SetTracerProvider(tp)

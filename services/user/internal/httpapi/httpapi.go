@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -184,15 +185,24 @@ func (a *api) summaries(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	out := client.SummariesResponse{Users: make([]client.Summary, 0, len(vals))}
+	// The cached values are already the JSON of each client.Summary: splice
+	// them into a SummariesResponse instead of decoding and re-encoding.
+	var buf bytes.Buffer
+	buf.WriteString(`{"users":[`)
+	first := true
 	for _, v := range vals {
-		var s client.Summary
-		if v != nil && json.Unmarshal(v, &s) == nil {
-			out.Users = append(out.Users, s)
+		if v == nil {
+			continue // unknown id
 		}
+		if !first {
+			buf.WriteByte(',')
+		}
+		first = false
+		buf.Write(v)
 	}
+	buf.WriteString(`]}`)
 	c.Header(cache.Header, string(status))
-	c.JSON(http.StatusOK, out)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", buf.Bytes())
 }
 
 // userID reads the :id path parameter; anything but a positive integer is an

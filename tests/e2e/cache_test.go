@@ -138,17 +138,24 @@ func TestAColdListRequestQueriesTheDatabase(t *testing.T) {
 	}
 }
 
-func TestAWarmListIsServedWhileTheDatabasesAreUnreachable(t *testing.T) {
-	owner := instructorAccount(t)
-	newSeminar(t, owner, 5)
-	p := participantAccount(t)
-	listUntil(t, p.Token, "", "HIT")
-	listUntil(t, p.Token, "", "HIT")
+// listWithDatabasesCut warms the list with warmer's token, cuts both
+// databases, lists with reader's token and restores the databases.
+func listWithDatabasesCut(t *testing.T, warmer account, reader func() account) response {
+	t.Helper()
+	newSeminar(t, instructorAccount(t), 5)
+	listUntil(t, warmer.Token, "", "HIT")
+	listUntil(t, warmer.Token, "", "HIT") // the second request fills the identity entry
+	who := reader()
 	sys.dbProxy["content"].cut()
 	sys.dbProxy["user"].cut()
-	r := expect(t, call(t, "GET", "/api/v1/seminar/", p.Token, nil), 200)
-	restoreDatabases(t, owner)
-	if xcache(r) != "HIT" {
+	r := expect(t, call(t, "GET", "/api/v1/seminar/", who.Token, nil), 200)
+	restoreDatabases(t, warmer)
+	return r
+}
+
+func TestAWarmListIsServedWhileTheDatabasesAreUnreachable(t *testing.T) {
+	p := participantAccount(t)
+	if r := listWithDatabasesCut(t, p, func() account { return p }); xcache(r) != "HIT" {
 		t.Fatalf("X-Cache %q with the databases down", xcache(r))
 	}
 }
@@ -156,17 +163,8 @@ func TestAWarmListIsServedWhileTheDatabasesAreUnreachable(t *testing.T) {
 // Signup primes the caller's identity: a brand-new user's first request is
 // served even with both databases unreachable, once the list is warm.
 func TestANewUsersFirstListRequestNeedsNoDatabase(t *testing.T) {
-	owner := instructorAccount(t)
-	newSeminar(t, owner, 5)
-	listUntil(t, owner.Token, "", "HIT")
-	listUntil(t, owner.Token, "", "HIT")
-	fresh := instructorAccount(t)
-	sys.dbProxy["content"].cut()
-	sys.dbProxy["user"].cut()
-	r := expect(t, call(t, "GET", "/api/v1/seminar/", fresh.Token, nil), 200)
-	restoreDatabases(t, owner)
-	if xcache(r) != "HIT" {
-		t.Fatalf("X-Cache %q", xcache(r))
+	if r := listWithDatabasesCut(t, participantAccount(t), func() account { return instructorAccount(t) }); xcache(r) != "HIT" {
+		t.Fatalf("X-Cache %q for a new user's first request with the databases down", xcache(r))
 	}
 }
 

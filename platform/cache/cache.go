@@ -21,7 +21,6 @@ package cache
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -337,15 +336,6 @@ func (c *Cache) Invalidate(ctx context.Context, gens ...string) {
 		c.epochDirty.Store(true)
 		c.failed(ctx, "invalidate", err)
 	}
-}
-
-// Ping reports whether Redis answers (for information only: readiness must
-// not depend on it).
-func (c *Cache) Ping(ctx context.Context) error {
-	if c.rdb == nil {
-		return errors.New("caching disabled")
-	}
-	return c.rdb.Ping(ctx).Err()
 }
 
 // Itoa formats ids for keys.

@@ -5,6 +5,7 @@ package httpx
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 )
@@ -23,6 +24,13 @@ func Abort(c *gin.Context, status int, msg string) {
 // AbortFields answers 400 with per-field messages.
 func AbortFields(c *gin.Context, msg string, fields map[string]string) {
 	c.AbortWithStatusJSON(http.StatusBadRequest, ErrorBody{Error: msg, Fields: fields})
+}
+
+// PositiveID parses an id from a path. Ids are positive integers; anything
+// else ("abc", "0", an overflow) names nothing, which callers answer 404.
+func PositiveID(s string) (int64, bool) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0
 }
 
 // Unauthorized answers 401 with the challenge header the contract requires.

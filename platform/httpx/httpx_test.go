@@ -81,3 +81,14 @@ func TestRequestIDIsEchoedOrGenerated(t *testing.T) {
 		t.Fatalf("generated: %q", w2.Header().Get("X-Request-ID"))
 	}
 }
+
+func TestPositiveIDAcceptsOnlyPositiveIntegers(t *testing.T) {
+	if id, ok := httpx.PositiveID("42"); !ok || id != 42 {
+		t.Fatalf("42: %d %v", id, ok)
+	}
+	for _, s := range []string{"0", "-1", "abc", "me", "", "99999999999999999999", "1.5"} {
+		if _, ok := httpx.PositiveID(s); ok {
+			t.Errorf("%q accepted", s)
+		}
+	}
+}

@@ -57,11 +57,6 @@ func Open(ctx context.Context, dsn string, maxConns int32, extra ...pgx.QueryTra
 	return pgxpool.NewWithConfig(ctx, cfg)
 }
 
-// Ping is the readiness check.
-func Ping(pool *pgxpool.Pool) func(context.Context) error {
-	return pool.Ping
-}
-
 // Migrate applies the embedded migrations in fsys (files at its root).
 func Migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, log *slog.Logger) error {
 	db := stdlib.OpenDBFromPool(pool)

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +19,6 @@ import (
 	"github.com/seminarhub/seminarhub/platform/httpx"
 	"github.com/seminarhub/seminarhub/platform/input"
 	"github.com/seminarhub/seminarhub/platform/internalapi"
-	"github.com/seminarhub/seminarhub/platform/postgres"
 	"github.com/seminarhub/seminarhub/platform/server"
 	"github.com/seminarhub/seminarhub/platform/wire"
 	"github.com/seminarhub/seminarhub/services/content/client"
@@ -47,7 +45,7 @@ func listEntry(order string) cache.Entry {
 func New(log *slog.Logger, base config.Base, pool *pgxpool.Pool, st *store.Store, c *cache.Cache, listTTL time.Duration, ready *server.Readiness) http.Handler {
 	a := &api{log: log, store: st, cache: c, listTTL: listTTL}
 	r := httpx.NewEngine("content", log)
-	httpx.Probes(r, ready, map[string]httpx.Check{"postgres": postgres.Ping(pool)})
+	httpx.Probes(r, ready, map[string]httpx.Check{"postgres": pool.Ping})
 
 	v1 := r.Group("/internal/v1", httpx.RequireInternalSecret(base.InternalSecret), httpx.Deadline(base.RequestTimeout), internalapi.RequireCaller)
 	v1.POST("/seminars", a.create)
@@ -64,12 +62,11 @@ func (a *api) fail(c *gin.Context, err error) { httpx.Fail(c, a.log, err) }
 
 // pathID reads :id; anything but a positive integer names no seminar.
 func (a *api) pathID(c *gin.Context) (int64, bool) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := httpx.PositiveID(c.Param("id"))
+	if !ok {
 		a.fail(c, seminar.ErrNotFound)
-		return 0, false
 	}
-	return id, true
+	return id, ok
 }
 
 func (a *api) create(c *gin.Context) {
@@ -198,8 +195,8 @@ func (a *api) list(c *gin.Context) {
 }
 
 func (a *api) userSeminars(c *gin.Context) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := httpx.PositiveID(c.Param("id"))
+	if !ok {
 		httpx.Abort(c, http.StatusNotFound, "user not found")
 		return
 	}

@@ -8,7 +8,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -112,12 +111,6 @@ func body(c *gin.Context) ([]byte, bool) {
 
 func caller(c *gin.Context) internalapi.Caller { return auth.Identity(c).Caller() }
 
-// positiveID parses a path id; anything else names nothing.
-func positiveID(s string) (int64, bool) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	return id, err == nil && id > 0
-}
-
 // --- users ---
 
 func (a *api) signup(c *gin.Context) {
@@ -169,7 +162,7 @@ func (a *api) getUser(c *gin.Context) {
 	id := me.UserID
 	if p := c.Param("id"); p != "me" {
 		var ok bool
-		if id, ok = positiveID(p); !ok {
+		if id, ok = httpx.PositiveID(p); !ok {
 			a.fail(c, errUserNotFound)
 			return
 		}
@@ -190,7 +183,7 @@ func (a *api) getUser(c *gin.Context) {
 func (a *api) updateUser(c *gin.Context) {
 	me := caller(c)
 	if p := c.Param("id"); p != "me" {
-		id, ok := positiveID(p)
+		id, ok := httpx.PositiveID(p)
 		if !ok {
 			a.fail(c, errUserNotFound)
 			return
@@ -252,7 +245,7 @@ func (a *api) createSeminar(c *gin.Context) {
 }
 
 func (a *api) seminarID(c *gin.Context) (int64, bool) {
-	id, ok := positiveID(c.Param("id"))
+	id, ok := httpx.PositiveID(c.Param("id"))
 	if !ok {
 		a.fail(c, errSeminarNotFound)
 	}

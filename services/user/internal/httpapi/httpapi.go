@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -20,7 +19,6 @@ import (
 	"github.com/seminarhub/seminarhub/platform/httpx"
 	"github.com/seminarhub/seminarhub/platform/input"
 	"github.com/seminarhub/seminarhub/platform/internalapi"
-	"github.com/seminarhub/seminarhub/platform/postgres"
 	"github.com/seminarhub/seminarhub/platform/server"
 	"github.com/seminarhub/seminarhub/services/user/client"
 	"github.com/seminarhub/seminarhub/services/user/internal/account"
@@ -44,7 +42,7 @@ func summaryEntry(id int64) cache.Entry {
 func New(log *slog.Logger, base config.Base, pool *pgxpool.Pool, st *store.Store, c *cache.Cache, summaryTTL time.Duration, ready *server.Readiness) http.Handler {
 	a := &api{log: log, store: st, cache: c, summaryTTL: summaryTTL}
 	r := httpx.NewEngine("user", log)
-	httpx.Probes(r, ready, map[string]httpx.Check{"postgres": postgres.Ping(pool)})
+	httpx.Probes(r, ready, map[string]httpx.Check{"postgres": pool.Ping})
 
 	v1 := r.Group("/internal/v1", httpx.RequireInternalSecret(base.InternalSecret), httpx.Deadline(base.RequestTimeout))
 	v1.POST("/users", a.signup)
@@ -205,12 +203,7 @@ func (a *api) summaries(c *gin.Context) {
 	c.Data(http.StatusOK, "application/json; charset=utf-8", buf.Bytes())
 }
 
-// userID reads the :id path parameter; anything but a positive integer is an
-// unknown user.
-func userID(c *gin.Context) (int64, bool) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	return id, err == nil && id > 0
-}
+func userID(c *gin.Context) (int64, bool) { return httpx.PositiveID(c.Param("id")) }
 
 func (a *api) get(c *gin.Context) {
 	id, ok := userID(c)

@@ -1,11 +1,10 @@
-# syntax=docker/dockerfile:1.7
 # The three Go services, one image each: build from the repository root
 # (the modules build together through go.work), e.g.
 #   docker build --target gateway --build-arg VERSION=1.0.0 --build-arg COMMIT=$(git rev-parse HEAD) -t seminarhub/gateway .
 # Binaries are static (CGO_ENABLED=0) on distroless, run as non-root, need no
 # shell, and carry their own `migrate` and `healthcheck` subcommands.
-# The go build flags are the ones scripts/build.sh uses; a test keeps them equal.
 
+# Go 1.26: supported until Go 1.28 is released (February 2027).
 FROM golang:1.26.8-bookworm AS build
 WORKDIR /src
 # Dependencies first, in their own layer: it only changes with go.mod/go.sum.
@@ -16,21 +15,19 @@ COPY services/user/go.mod services/user/go.sum services/user/
 COPY services/content/go.mod services/content/go.sum services/content/
 COPY services/gateway/go.mod services/gateway/go.sum services/gateway/
 COPY tests/e2e/go.mod tests/e2e/go.sum tests/e2e/
+COPY tests/compose/go.mod tests/compose/
 COPY deploy/validate/go.mod deploy/validate/go.sum deploy/validate/
 RUN --mount=type=cache,target=/go/pkg/mod \
     cd services/gateway && go mod download && cd ../user && go mod download && cd ../content && go mod download
 COPY . .
 ARG VERSION=dev
 ARG COMMIT=unknown
+# The same script as `make build`, so a binary is the same wherever it is built.
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    for svc in user content gateway; do \
-      CGO_ENABLED=0 go build -trimpath \
-        -ldflags "-s -w -X github.com/seminarhub/seminarhub/platform/buildinfo.Version=${VERSION} -X github.com/seminarhub/seminarhub/platform/buildinfo.Commit=${COMMIT}" \
-        -o /out/$svc ./services/$svc/cmd/$svc || exit 1; \
-    done \
- && mkdir -p /out/socket
+    VERSION=${VERSION} COMMIT=${COMMIT} scripts/build.sh /out && mkdir -p /out/socket
 
-FROM gcr.io/distroless/static-debian12:nonroot AS runtime
+# Distroless static on Debian 13: security support until 2028.
+FROM gcr.io/distroless/static-debian13:nonroot AS runtime
 USER nonroot:nonroot
 ENTRYPOINT ["/seminarhub"]
 CMD ["serve"]

@@ -1,13 +1,25 @@
 # seminarhub — the commands a developer needs. See README.md.
-.PHONY: run test lint bench build stop clean fmt
+.PHONY: run test test-compose images docker lint bench build stop clean fmt
 
 ## run: start PostgreSQL and the three services locally (Ctrl-C stops them)
 run:
 	@scripts/run.sh
 
-## test: go vet, unit, integration and end-to-end tests on a real PostgreSQL
+## test: go vet, unit, integration, end-to-end and (with Docker) compose tests
 test:
 	@scripts/test.sh
+
+## test-compose: only the compose suite (builds the images, docker compose up)
+test-compose:
+	@scripts/test.sh compose
+
+## images: third-party images for compose and the Dockerfiles (stand-ins where no registry answers)
+images:
+	@scripts/docker.sh ready >/dev/null && scripts/images.sh
+
+## docker: a Docker engine with the Compose and Buildx plugins (installed and started as needed)
+docker:
+	@scripts/docker.sh ready >/dev/null
 
 ## lint: go vet and golangci-lint (installed into .run/tools on first use)
 lint:
@@ -30,4 +42,4 @@ clean: stop
 	rm -rf .run
 
 fmt:
-	gofmt -w platform testkit services tests
+	gofmt -w platform testkit services tests deploy

@@ -8,7 +8,7 @@
 #   EDGE_UPSTREAM    "unix:/abs/gateway.sock" or "host:port"
 #   EDGE_WEB_ROOT    the built front end (web/dist)
 #   EDGE_TLS_DIR     holds tls.crt/tls.key; a localhost certificate is made when absent
-#   EDGE_AUTH_RATE   signup/login rate limit per client (default 10r/m)
+#   EDGE_AUTH_RATE   signup/login rate limit per client (default 20r/s, as shipped)
 #   EDGE_LOG_DIR     where access/error logs go (default: stdout/stderr)
 #
 #   scripts/edge.sh render OUTDIR     write OUTDIR/nginx.conf and friends, then nginx -t
@@ -41,7 +41,7 @@ render() {
   local out=$1
   local mode=${EDGE_MODE:-local} http=${EDGE_HTTP_PORT:?} https=${EDGE_HTTPS_PORT:?}
   local upstream=${EDGE_UPSTREAM:?} web=${EDGE_WEB_ROOT:?} tls=${EDGE_TLS_DIR:-$out/tls}
-  local rate=${EDGE_AUTH_RATE:-10r/m}
+  local rate=${EDGE_AUTH_RATE:-20r/s}
   rm -rf "$out/sites-available" "$out/sites-enabled" "$out/seminarhub"
   mkdir -p "$out/tmp" "$out/sites-enabled"
   cp -r "$SRC/nginx.conf" "$SRC/sites-available" "$SRC/seminarhub" "$out/"
@@ -56,7 +56,7 @@ render() {
     -e "s|/tmp/|$out/tmp/|g" \
     -e "s|^error_log /dev/stderr|error_log $error|" \
     -e "s|access_log /dev/stdout|access_log $access|" \
-    -e "s|rate=10r/m|rate=$rate|" \
+    -e "s|rate=20r/s|rate=$rate|" \
     "$out/nginx.conf"
   # As root, workers run as "nobody"; if they cannot reach the checkout
   # (say, under /root), this private instance's workers run as root.

@@ -77,7 +77,7 @@ fi
 EDGE_DIR="$RUN/edge"
 EDGE_MODE=local EDGE_HTTP_PORT="$EDGE_HTTP_PORT" EDGE_HTTPS_PORT="$EDGE_HTTPS_PORT" \
   EDGE_UPSTREAM="unix:$GATEWAY_SOCKET" EDGE_WEB_ROOT="$WEB_ROOT" EDGE_TLS_DIR="$RUN/tls" \
-  EDGE_AUTH_RATE="${EDGE_AUTH_RATE:-30r/m}" EDGE_LOG_DIR="$LOGS" scripts/edge.sh render "$EDGE_DIR"
+  EDGE_AUTH_RATE="${EDGE_AUTH_RATE:-20r/s}" EDGE_LOG_DIR="$LOGS" scripts/edge.sh render "$EDGE_DIR"
 "$(scripts/edge.sh bin)" -p "$EDGE_DIR" -c "$EDGE_DIR/nginx.conf" -g "daemon off;" >>"$LOGS/edge.log" 2>&1 &
 pids+=($!)
 

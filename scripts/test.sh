@@ -1,28 +1,58 @@
 #!/usr/bin/env bash
-# `make test`: go vet, then unit, integration and end-to-end tests against a
-# real PostgreSQL. The database comes from SEMINARHUB_TEST_POSTGRES_URL when
-# set, else from testcontainers when a Docker engine answers, else from a
-# private instance under .run/test that this script starts and stops. Redis
-# comes from SEMINARHUB_TEST_REDIS_URL or, by default, a private redis-server
-# process per test (installed with apt when missing).
+# `make test`: go vet, then unit, integration and end-to-end tests against
+# real servers, then — whenever a Docker engine answers — the compose suite
+# (tests/compose: the product as `docker compose up` runs it).
+#
+# PostgreSQL comes from SEMINARHUB_TEST_POSTGRES_URL when set, else from
+# testcontainers when a Docker engine answers, else from a private instance
+# under .run/test that this script starts and stops. Redis comes from
+# SEMINARHUB_TEST_REDIS_URL or, by default, a private redis-server process per
+# test. As root, a missing Docker engine is installed and started
+# (scripts/docker.sh) and stopped again at the end; SEMINARHUB_NO_DOCKER=1
+# skips Docker altogether (then the compose suite does not run).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 MODULES=(./platform/... ./testkit/... ./services/user/... ./services/content/... ./services/gateway/... ./tests/e2e/... ./deploy/validate/...)
 
-started=""
-cleanup() { [ -n "$started" ] && scripts/stack.sh pg-stop test; }
-trap cleanup EXIT
-
-if [ -z "${SEMINARHUB_TEST_POSTGRES_URL:-}" ]; then
-  if timeout 10 docker info >/dev/null 2>&1; then
-    echo "[test] Docker answers: tests use testcontainers"
-  else
-    echo "[test] no Docker engine: starting the private PostgreSQL under .run/test"
-    SEMINARHUB_TEST_POSTGRES_URL=$(scripts/stack.sh test-postgres)
-    export SEMINARHUB_TEST_POSTGRES_URL
-    started=1
+started_pg="" started_docker="" docker=""
+cleanup() {
+  trap - EXIT INT TERM
+  if [ -n "$docker" ]; then
+    # Testcontainers' reaper (Ryuk) is an image no registry here serves:
+    # the containers the tests started are removed by their label.
+    ids=$(docker ps --all --quiet --filter label=org.seminarhub.test 2>/dev/null || true)
+    [ -z "$ids" ] || docker rm --force --volumes $ids >/dev/null 2>&1 || true
   fi
+  [ -z "$started_pg" ] || scripts/stack.sh pg-stop test
+  [ -z "$started_docker" ] || scripts/docker.sh stop
+}
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+if [ "${SEMINARHUB_NO_DOCKER:-}" != 1 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    out=$(scripts/docker.sh ready) || { echo "[test] the Docker engine could not be started (see .run/logs/dockerd.log)"; exit 1; }
+    [ "$out" != started ] || started_docker=1
+  fi
+  if scripts/docker.sh answers; then
+    docker=1
+    echo "[test] Docker answers: third-party images (pulled, or stand-ins where no registry answers)"
+    scripts/images.sh
+    export TESTCONTAINERS_RYUK_DISABLED=true
+  fi
+fi
+
+if [ -z "${SEMINARHUB_TEST_POSTGRES_URL:-}" ] && [ -z "$docker" ]; then
+  echo "[test] no Docker engine: starting the private PostgreSQL under .run/test"
+  SEMINARHUB_TEST_POSTGRES_URL=$(scripts/stack.sh test-postgres)
+  export SEMINARHUB_TEST_POSTGRES_URL
+  started_pg=1
+elif [ -z "${SEMINARHUB_TEST_POSTGRES_URL:-}" ]; then
+  echo "[test] PostgreSQL from testcontainers"
+  # pgtest falls back to the private instance when the image cannot be had.
+  started_pg=1
 fi
 
 # The tests start their own Redis and Nginx processes; make sure the
@@ -36,6 +66,19 @@ echo "[test] web: npm ci, type check and build, unit tests (vitest)"
 scripts/web.sh build
 (cd web && npm test --silent)
 
+compose_suite() {
+  echo "[test] compose: build every image, docker compose up, the e2e suite and browser flows through its edge"
+  go test -count=1 -v -timeout 40m ./tests/compose/ 2>&1 | grep -v '^=== \(RUN\|PAUSE\|CONT\)'
+  return "${PIPESTATUS[0]}"
+}
+
+# `make test-compose`: only the compose suite.
+if [ "${1:-}" = "compose" ]; then
+  [ -n "$docker" ] || { echo "[test] no Docker engine answers: the compose suite cannot run"; exit 1; }
+  compose_suite
+  exit
+fi
+
 # `make bench` passes its own go test arguments (and packages).
 if [ "${1:-}" = "-run" ]; then
   go test -count=1 "$@"
@@ -43,10 +86,16 @@ if [ "${1:-}" = "-run" ]; then
 fi
 
 echo "[test] go vet"
-go vet "${MODULES[@]}"
+go vet "${MODULES[@]}" ./tests/compose/...
 echo "[test] each module builds on its own (GOWORK=off), as container builds see it"
-for mod in platform testkit services/user services/content services/gateway tests/e2e deploy/validate; do
+for mod in platform testkit services/user services/content services/gateway tests/e2e tests/compose deploy/validate; do
   (cd "$mod" && GOWORK=off go build ./...)
 done
 echo "[test] go test"
 go test -race -count=1 -timeout 15m "${MODULES[@]}"
+
+if [ -n "$docker" ]; then
+  compose_suite
+else
+  echo "[test] no Docker engine: the compose suite (tests/compose) did not run"
+fi

@@ -89,7 +89,7 @@ func TestComposeImagesArePinnedAndTracesHaveSomewhereToGo(t *testing.T) {
 			t.Errorf("service %s: image %q is not pinned", name, s.Image)
 		}
 	}
-	for _, want := range []string{"otel-collector", "jaeger", "postgres", "redis", "edge"} {
+	for _, want := range []string{"jaeger", "postgres", "redis", "edge"} {
 		if _, ok := p.Services[want]; !ok {
 			t.Errorf("no %s service", want)
 		}

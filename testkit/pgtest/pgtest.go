@@ -4,9 +4,11 @@
 //
 // The server comes from, in order:
 //  1. SEMINARHUB_TEST_POSTGRES_URL (a superuser URL), when set;
-//  2. a testcontainers PostgreSQL, when a Docker engine answers;
+//  2. a testcontainers PostgreSQL (the image compose.yaml runs), when a
+//     Docker engine answers;
 //  3. the project's private local instance (scripts/stack.sh test-postgres),
-//     installed and started on demand.
+//     installed and started on demand — also when the engine answers but
+//     the image cannot be had, which the tests then say on stderr.
 //
 // All three are real servers; nothing here mocks PostgreSQL.
 package pgtest
@@ -18,10 +20,12 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +34,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/testcontainers/testcontainers-go"
 	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
 
 	"github.com/seminarhub/seminarhub/platform/postgres"
@@ -37,6 +44,14 @@ import (
 
 // EnvURL names the variable that points tests at an existing server.
 const EnvURL = "SEMINARHUB_TEST_POSTGRES_URL"
+
+// Image is the PostgreSQL image of compose.yaml (a test keeps them equal),
+// so tests and the compose stack run the same server.
+const Image = "postgres:15.20-bookworm"
+
+// Label marks the containers these tests start, for scripts/test.sh to
+// remove when Ryuk (testcontainers' reaper, itself an image) is not there.
+const Label = "org.seminarhub.test"
 
 var (
 	adminOnce sync.Once
@@ -59,15 +74,13 @@ func findServer() (string, error) {
 	if u := os.Getenv(EnvURL); u != "" {
 		return u, nil
 	}
-	if dockerAnswers() {
-		ctx := context.Background()
-		c, err := tcpostgres.Run(ctx, "postgres:15-alpine",
-			tcpostgres.WithUsername("postgres"), tcpostgres.WithPassword("postgres"),
-			tcpostgres.BasicWaitStrategies())
-		if err != nil {
-			return "", fmt.Errorf("testcontainers: %w", err)
+	if DockerAnswers() {
+		u, err := fromTestcontainers()
+		if err == nil {
+			return u, nil
 		}
-		return c.ConnectionString(ctx, "sslmode=disable")
+		fmt.Fprintf(os.Stderr, "pgtest: a Docker engine answers, but testcontainers could not start %s (%v); "+
+			"using the private local PostgreSQL instead\n", Image, err)
 	}
 	root, err := RepoRoot()
 	if err != nil {
@@ -83,10 +96,54 @@ func findServer() (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-func dockerAnswers() bool {
+func fromTestcontainers() (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := tcpostgres.Run(ctx, Image,
+		tcpostgres.WithUsername("postgres"), tcpostgres.WithPassword("postgres"),
+		// Throwaway data: durability buys nothing, speed does.
+		testcontainers.WithCmdArgs("-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300"),
+		testcontainers.WithLabels(map[string]string{Label: "pgtest"}),
+		OnLoopback("5432/tcp", 0),
+		tcpostgres.BasicWaitStrategies())
+	if err != nil {
+		if c != nil {
+			_ = c.Terminate(context.Background())
+		}
+		return "", err
+	}
+	return c.ConnectionString(ctx, "sslmode=disable")
+}
+
+// DockerAnswers says whether a Docker engine answers `docker info`.
+//
+// When it does over the local socket, containers' published ports are on
+// this machine's loopback. testcontainers would otherwise dial the default
+// gateway whenever /.dockerenv exists (it takes itself to run inside a
+// container, as it does on our machines), which is neither right nor
+// allowed here; TESTCONTAINERS_HOST_OVERRIDE, when set, still wins.
+func DockerAnswers() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return exec.CommandContext(ctx, "docker", "info").Run() == nil
+	if exec.CommandContext(ctx, "docker", "info").Run() != nil {
+		return false
+	}
+	if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" && (os.Getenv("DOCKER_HOST") == "" || strings.HasPrefix(os.Getenv("DOCKER_HOST"), "unix://")) {
+		_ = os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+	}
+	return true
+}
+
+// OnLoopback publishes a container's exposed ports on 127.0.0.1 only (at
+// hostPort when given, else a free one), never on every interface.
+func OnLoopback(port string, hostPort int) testcontainers.CustomizeRequestOption {
+	return testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+		hp := "0"
+		if hostPort > 0 {
+			hp = strconv.Itoa(hostPort)
+		}
+		hc.PortBindings = network.PortMap{network.MustParsePort(port): {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: hp}}}
+	})
 }
 
 // RepoRoot finds the directory holding go.work.
@@ -205,4 +262,25 @@ func Migrated(t testing.TB, migrations fs.FS, tracers ...pgx.QueryTracer) *pgxpo
 		t.Fatalf("migrate: %v", err)
 	}
 	return pool
+}
+
+// ComposeImage returns the image compose.yaml names for repository (e.g.
+// "postgres"), so tests can keep their images equal to it.
+func ComposeImage(t testing.TB, repository string) string {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "compose.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if ref, ok := strings.CutPrefix(strings.TrimSpace(line), "image: "+repository+":"); ok {
+			return repository + ":" + ref
+		}
+	}
+	t.Fatalf("compose.yaml names no %s image", repository)
+	return ""
 }

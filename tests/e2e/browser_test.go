@@ -16,19 +16,31 @@ func TestBrowserFlows(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
 		t.Skip("Debian's chromium is not installed (make test installs it)")
 	}
-	build := exec.Command(filepath.Join(sys.root, "scripts", "web.sh"), "build")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the front end: %v\n%s", err, out)
-	}
-	web, err := sys.startEdge("edge-web", edgeOptions{mode: "local", rate: "100000r/s", upstream: "unix:" + sys.socket,
-		webRoot: filepath.Join(sys.root, "web", "dist")})
-	if err != nil {
-		t.Fatal(err)
+	base, env := sys.gateway, []string{}
+	if sys.remote {
+		// The deployment serves its own build of the front end, over HTTPS
+		// with a certificate the browser was not given.
+		env = append(env, "IGNORE_HTTPS_ERRORS=1")
+		if ca := os.Getenv(EnvCA); ca != "" {
+			// The flows also call the API from node itself.
+			env = append(env, "NODE_EXTRA_CA_CERTS="+ca)
+		}
+	} else {
+		build := exec.Command(filepath.Join(sys.root, "scripts", "web.sh"), "build")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build the front end: %v\n%s", err, out)
+		}
+		web, err := sys.startEdge("edge-web", edgeOptions{mode: "local", rate: "100000r/s", upstream: "unix:" + sys.socket,
+			webRoot: filepath.Join(sys.root, "web", "dist")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		base = web.http
 	}
 	artifacts := filepath.Join(sys.root, "artifacts", "browser")
 	cmd := exec.Command("node", "--test", "--test-reporter=spec", "e2e/")
 	cmd.Dir = filepath.Join(sys.root, "web")
-	cmd.Env = append(os.Environ(), "BASE_URL="+web.http, "ARTIFACTS="+artifacts, "CHROMIUM="+chromium)
+	cmd.Env = append(append(os.Environ(), env...), "BASE_URL="+base, "ARTIFACTS="+artifacts, "CHROMIUM="+chromium)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("browser flows failed: %v\n%s", err, out)

@@ -82,6 +82,7 @@ func TestEveryWriteIsVisibleInTheNextListRead(t *testing.T) {
 
 // statements reads db_client_statements_total from a service's /metrics.
 func statements(t *testing.T, base string) int64 {
+	sys.ownStack(t, "counts SQL statements on the backends' /metrics")
 	t.Helper()
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
@@ -141,6 +142,7 @@ func TestAColdListRequestQueriesTheDatabase(t *testing.T) {
 // listWithDatabasesCut warms the list with warmer's token, cuts both
 // databases, lists with reader's token and restores the databases.
 func listWithDatabasesCut(t *testing.T, warmer account, reader func() account) response {
+	sys.ownStack(t, "cuts the databases")
 	t.Helper()
 	newSeminar(t, instructorAccount(t), 5)
 	listUntil(t, warmer.Token, "", "HIT")
@@ -190,6 +192,7 @@ func TestBecomingAParticipantIsSeenByEveryTokenAtOnce(t *testing.T) {
 
 // Redis killed mid-run: zero 5xx, X-Cache BYPASS; restarted: HITs return.
 func TestRedisFailureIsNotAnOutage(t *testing.T) {
+	sys.ownStack(t, "kills Redis")
 	owner := instructorAccount(t)
 	s := newSeminar(t, owner, 50)
 	p := participantAccount(t)

@@ -61,6 +61,7 @@ func TestPingAndVersion(t *testing.T) {
 }
 
 func TestBackendsRefuseCallersWithoutTheInternalSecret(t *testing.T) {
+	sys.ownStack(t, "calls the backends directly")
 	for _, u := range []string{sys.user + "/internal/v1/users/1", sys.content + "/internal/v1/seminars"} {
 		req, _ := http.NewRequest("GET", u, nil)
 		req.Header.Set("X-Caller-ID", "1")
@@ -79,6 +80,7 @@ func TestBackendsRefuseCallersWithoutTheInternalSecret(t *testing.T) {
 // promptly, readiness fails, and both recover without a restart once the
 // database is back.
 func TestADatabaseOutageIs503AndRecoversByItself(t *testing.T) {
+	sys.ownStack(t, "cuts a database")
 	owner := instructorAccount(t)
 	s := newSeminar(t, owner, 5)
 	path := seminarPath(idOf(s), "")
@@ -156,6 +158,7 @@ func restoreDatabases(t *testing.T, a account) {
 // gatewayStatus asks the gateway directly, over its unix socket (the edge
 // does not expose probes).
 func gatewayStatus(t *testing.T, path string) int {
+	sys.ownStack(t, "asks the gateway over its socket")
 	t.Helper()
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {

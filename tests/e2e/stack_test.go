@@ -5,6 +5,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -37,11 +39,31 @@ type stack struct {
 	edge     *edge  // the public entry every API test goes through
 	cleanups []func()
 	mu       sync.Mutex
+	remote   bool // a deployment the suite did not start (EnvBaseURL)
 }
 
 var sys *stack
 
+// EnvBaseURL points the suite at a deployment someone else started (the
+// compose stack, a cluster): every test of the public contract runs through
+// that edge; tests that need the suite's own processes (cutting databases,
+// killing Redis, reading service logs, extra edges) skip, naming why.
+// EnvCA names the PEM certificate to trust for its HTTPS.
+const (
+	EnvBaseURL = "SEMINARHUB_E2E_BASE_URL"
+	EnvCA      = "SEMINARHUB_E2E_CA"
+)
+
 func TestMain(m *testing.M) {
+	if base := os.Getenv(EnvBaseURL); base != "" {
+		s, err := remoteStack(base, os.Getenv(EnvCA))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
+			os.Exit(1)
+		}
+		sys = s
+		os.Exit(m.Run())
+	}
 	s, err := startStack()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: cannot start the stack:", err)
@@ -61,6 +83,39 @@ func TestMain(m *testing.M) {
 		s.dumpLogs()
 	}
 	os.Exit(code)
+}
+
+// remoteStack is a deployment the suite did not start, reached at base.
+func remoteStack(base, caFile string) (*stack, error) {
+	root, err := pgtest.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s: %s holds no PEM certificate", EnvCA, caFile)
+		}
+		// Every client of the suite, http.DefaultClient included, trusts it.
+		http.DefaultTransport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	if err := waitPing(base, 60*time.Second); err != nil {
+		return nil, err
+	}
+	return &stack{root: root, gateway: base, remote: true}, nil
+}
+
+// ownStack skips a test that needs the suite's own processes when the suite
+// runs against a remote deployment.
+func (s *stack) ownStack(t testing.TB, why string) {
+	t.Helper()
+	if s.remote {
+		t.Skipf("against %s: this test %s, which only the suite's own stack allows", s.gateway, why)
+	}
 }
 
 func freeAddr() string {

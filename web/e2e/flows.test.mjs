@@ -25,7 +25,7 @@ after(async () => browser?.close())
 
 // Each person browses in a context of their own (their own sessionStorage).
 async function person(viewport = { width: 1100, height: 800 }) {
-  const context = await browser.newContext({ viewport })
+  const context = await browser.newContext({ viewport, ignoreHTTPSErrors: process.env.IGNORE_HTTPS_ERRORS === '1' })
   const page = await context.newPage()
   const offOrigin = []
   page.on('request', (r) => { if (!r.url().startsWith(BASE)) offOrigin.push(r.url()) })

@@ -117,7 +117,7 @@ func (a *api) login(c *gin.Context) {
 
 func (a *api) identify(c *gin.Context) {
 	var req client.TokenRequest
-	if err := c.ShouldBindJSON(&req); err != nil || req.Token == "" {
+	if err := httpx.DecodeJSON(c, &req); err != nil || req.Token == "" {
 		a.fail(c, store.ErrUnauthenticated)
 		return
 	}
@@ -135,7 +135,7 @@ func (a *api) identify(c *gin.Context) {
 
 func (a *api) revoke(c *gin.Context) {
 	var req client.TokenRequest
-	if err := c.ShouldBindJSON(&req); err != nil || req.Token == "" {
+	if err := httpx.DecodeJSON(c, &req); err != nil || req.Token == "" {
 		httpx.Abort(c, http.StatusBadRequest, "token is required")
 		return
 	}
@@ -150,7 +150,7 @@ func (a *api) revoke(c *gin.Context) {
 // ids, then one SQL statement for those that missed.
 func (a *api) summaries(c *gin.Context) {
 	var req client.SummariesRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
+	if err := httpx.DecodeJSON(c, &req); err != nil {
 		httpx.Abort(c, http.StatusBadRequest, "ids must be a list of integers")
 		return
 	}

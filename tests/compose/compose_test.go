@@ -165,21 +165,16 @@ func run(dir, name string, args ...string) string {
 	return string(out)
 }
 
+// repoRoot is two levels up: go test runs a package in its own folder.
 func repoRoot() (string, error) {
-	dir, err := os.Getwd()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		return "", err
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir, nil
-		}
-		if parent := filepath.Dir(dir); parent != dir {
-			dir = parent
-			continue
-		}
-		return "", fmt.Errorf("go.work not found above the working directory")
+	if _, err := os.Stat(filepath.Join(root, "compose.yaml")); err != nil {
+		return "", fmt.Errorf("no compose.yaml two levels above the test: %w", err)
 	}
+	return root, nil
 }
 
 func freePort() string {

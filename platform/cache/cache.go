@@ -21,6 +21,8 @@ package cache
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -50,8 +52,8 @@ const (
 const Header = "X-Cache"
 
 const (
-	// genTTL outlives every value TTL, so a generation never resets while a
-	// value stored under it can still be read.
+	// genTTL outlives every value TTL, so a generation is not replaced
+	// for want of use while a value stored under it can still be read.
 	genTTL     = 24 * time.Hour
 	epochTTL   = 30 * 24 * time.Hour
 	breakerFor = time.Second
@@ -125,10 +127,7 @@ func (c *Cache) usable(ctx context.Context) bool {
 		return false
 	}
 	if c.epochDirty.Load() {
-		pipe := c.rdb.TxPipeline()
-		pipe.Incr(ctx, c.epochKey())
-		pipe.Expire(ctx, c.epochKey(), epochTTL)
-		if _, err := pipe.Exec(ctx); err != nil {
+		if err := c.rdb.Set(ctx, c.epochKey(), newToken(), epochTTL).Err(); err != nil {
 			c.failed(ctx, "bump epoch", err)
 			return false
 		}
@@ -150,6 +149,12 @@ func (c *Cache) failed(ctx context.Context, op string, err error) {
 // get reads values and their validity in one round trip: the epoch, each
 // entry's generation and each value. vals[i] is nil when missing or stale;
 // versions[i] is the version a freshly loaded value must be stored under.
+//
+// Generations are random tokens, never counters: a generation key that
+// Redis evicted (allkeys-lru) or that expired is given a new token, so no
+// value stored under an earlier one can ever match again. (A counter would
+// restart at 0 and count back up to a version some stale value still
+// carries.) Creating a missing token costs one more round trip, rarely.
 func (c *Cache) get(ctx context.Context, entries []Entry) (vals [][]byte, versions []string, err error) {
 	keys := make([]string, 0, 1+2*len(entries))
 	keys = append(keys, c.epochKey())
@@ -163,12 +168,21 @@ func (c *Cache) get(ctx context.Context, entries []Entry) (vals [][]byte, versio
 	if err != nil {
 		return nil, nil, err
 	}
-	epoch := str(res[0])
+	gens := make([]string, 1+len(entries))
+	ttls := make([]time.Duration, 1+len(entries))
+	for i := range gens {
+		gens[i], _ = res[i].(string)
+		ttls[i] = genTTL
+	}
+	ttls[0] = epochTTL
+	if err := c.createMissing(ctx, keys[:len(gens)], gens, ttls); err != nil {
+		return nil, nil, err
+	}
 	vals = make([][]byte, len(entries))
 	versions = make([]string, len(entries))
 	for i := range entries {
-		versions[i] = epoch + "." + str(res[1+i])
-		stored := str(res[1+len(entries)+i])
+		versions[i] = gens[0] + "." + gens[1+i]
+		stored, _ := res[1+len(entries)+i].(string)
 		if v, payload, ok := strings.Cut(stored, "|"); ok && v == versions[i] {
 			vals[i] = []byte(payload)
 		}
@@ -176,13 +190,43 @@ func (c *Cache) get(ctx context.Context, entries []Entry) (vals [][]byte, versio
 	return vals, versions, nil
 }
 
-func str(v any) string {
-	s, _ := v.(string)
-	if s == "" {
-		return "0"
+// createMissing gives every key whose value is empty a fresh token, unless
+// another process just did (SET NX GET, Redis 7.0 or later: the winner's
+// token is used).
+func (c *Cache) createMissing(ctx context.Context, keys, vals []string, ttls []time.Duration) error {
+	var pipe redis.Pipeliner
+	cmds := map[int]*redis.StatusCmd{}
+	tokens := map[int]string{}
+	for i, v := range vals {
+		if v != "" {
+			continue
+		}
+		if pipe == nil {
+			pipe = c.rdb.Pipeline()
+		}
+		tokens[i] = newToken()
+		cmds[i] = pipe.SetArgs(ctx, keys[i], tokens[i], redis.SetArgs{Mode: "NX", Get: true, TTL: ttls[i]})
 	}
-	return s
+	if pipe == nil {
+		return nil
+	}
+	_, _ = pipe.Exec(ctx) // each command's own error is read below
+	for i, cmd := range cmds {
+		prev, err := cmd.Result()
+		switch {
+		case errors.Is(err, redis.Nil): // ours was set
+			vals[i] = tokens[i]
+		case err != nil:
+			return err
+		default: // another process set it first
+			vals[i] = prev
+		}
+	}
+	return nil
 }
+
+// newToken is a generation nobody has used: 128 random bits.
+func newToken() string { return rand.Text() }
 
 func (c *Cache) set(ctx context.Context, entries []Entry, versions []string, vals [][]byte, ttl time.Duration) {
 	pipe := c.rdb.Pipeline()
@@ -329,8 +373,7 @@ func (c *Cache) Invalidate(ctx context.Context, gens ...string) {
 	ctx = context.WithoutCancel(ctx)
 	pipe := c.rdb.Pipeline()
 	for _, g := range gens {
-		pipe.Incr(ctx, g)
-		pipe.Expire(ctx, g, genTTL)
+		pipe.Set(ctx, g, newToken(), genTTL)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		c.epochDirty.Store(true)

@@ -63,6 +63,33 @@ func TestInvalidateMakesTheNextReadFresh(t *testing.T) {
 	}
 }
 
+// Redis may evict a generation key (allkeys-lru) or let it expire. A new
+// generation must never be one some stored value already carries: with a
+// counter, "evicted, then bumped once" came back to the version of the
+// value stored before the eviction.
+func TestAnEvictedGenerationNeverMakesAnOldValueCurrent(t *testing.T) {
+	for _, key := range []string{entry.Gen, "test:epoch"} {
+		t.Run(key, func(t *testing.T) {
+			c, srv := newCache(t)
+			rdb := srv.Client(t)
+			var calls atomic.Int64
+			load(t, c, &calls, "v1")
+			c.Invalidate(context.Background(), entry.Gen)
+			load(t, c, &calls, "v2") // stored under the current generation
+			if err := rdb.Del(context.Background(), key).Err(); err != nil {
+				t.Fatal(err)
+			}
+			c.Invalidate(context.Background(), entry.Gen) // the data changed again
+			if v, s := load(t, c, &calls, "v3"); v != "v3" || s != cache.Miss {
+				t.Fatalf("after %s was evicted and a write: served %q (%s)", key, v, s)
+			}
+			if v, s := load(t, c, &calls, "v4"); v != "v3" || s != cache.Hit {
+				t.Fatalf("the fresh value is not cached: %q (%s)", v, s)
+			}
+		})
+	}
+}
+
 // The classic race: a slow reader loads the old value, a writer commits and
 // invalidates, then the reader stores what it loaded. That value must never
 // be served.
@@ -83,10 +110,15 @@ func TestASlowReaderCannotRepopulateAStaleValue(t *testing.T) {
 
 func TestConcurrentMissesLoadOnce(t *testing.T) {
 	c, _ := newCache(t)
+	// The generation exists (as it does after the first write), and the
+	// load outlasts the time 50 goroutines need to reach it even on a
+	// loaded machine: a caller arriving after the shared load finished
+	// would rightly start its own.
+	c.Invalidate(context.Background(), entry.Gen)
 	var calls atomic.Int64
 	slow := func(context.Context) ([]byte, error) {
 		calls.Add(1)
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond)
 		return []byte("v"), nil
 	}
 	var wg sync.WaitGroup

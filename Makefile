@@ -25,7 +25,7 @@ docker:
 lint:
 	@scripts/lint.sh
 
-## bench: the seminar list through the gateway, cached vs uncached (req/s, p50, p99)
+## bench: the hot reads through Nginx with wrk, beside a static file of the same bytes (req/s, p50, p99, CPU per request)
 bench:
 	@scripts/test.sh -run '^$$' -bench . -benchtime 1x ./tests/e2e/
 

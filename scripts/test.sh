@@ -31,6 +31,13 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
+# `make bench` (go test arguments given) measures the local stack with wrk:
+# no Docker needed.
+if [ "${1:-}" = "-run" ]; then
+  SEMINARHUB_NO_DOCKER=1
+  command -v wrk >/dev/null 2>&1 || scripts/stack.sh apt-install wrk
+fi
+
 if [ "${SEMINARHUB_NO_DOCKER:-}" != 1 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     out=$(scripts/docker.sh ready) || { echo "[test] the Docker engine could not be started (see .run/logs/dockerd.log)"; exit 1; }

@@ -2,173 +2,218 @@ package e2e
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"sort"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
 
+// benchShape is the course's data: 20 instructors each in charge of one
+// seminar of capacity 50, 200 participants joining 2 or 3 seminars each
+// (about 25 participants a seminar).
+type benchShape struct {
+	instructor account // in charge of seminar[0]
+	participant account
+	seminar     int64 // one with ~25 participants
+	login       string // a PUT body for the login row
+}
+
+func seedCourse(b *testing.B) benchShape {
+	var shape benchShape
+	seminars := make([]int64, 20)
+	for i := range seminars {
+		owner := instructorAccount(b)
+		seminars[i] = idOf(newSeminar(b, owner, 50))
+		if i == 0 {
+			shape.instructor = owner
+		}
+	}
+	done := make(chan struct{}, 8)
+	for p := 0; p < 200; p++ {
+		done <- struct{}{}
+		go func(p int) {
+			defer func() { <-done }()
+			a := signupAs(b, "participant", nil)
+			if p == 0 {
+				shape.participant = a
+				shape.login = fmt.Sprintf(`{"username":%q,"password":"pw-participant"}`, a.Username)
+			}
+			for j := 0; j < 2+p%2; j++ {
+				expect(b, call(b, "POST", seminarPath(seminars[(p+j*7)%20], "user/"), a.Token, map[string]any{"role": "participant"}), 201)
+			}
+		}(p)
+	}
+	for i := 0; i < cap(done); i++ {
+		done <- struct{}{}
+	}
+	shape.seminar = seminars[0]
+	return shape
+}
+
+// wrkResult is one row of the table.
+type wrkResult struct {
+	rps      float64
+	p50, p99 string
+	cpu      map[string]float64 // CPU seconds per request, by component
+	non2xx   string
+}
+
 var (
-	seedOnce  sync.Once
-	seedToken string
+	wrkRPS     = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	wrkLatency = regexp.MustCompile(`(?m)^\s+(50|99)(?:\.0+)?%\s+(\S+)`)
+	wrkNon2xx  = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 )
 
-// seed fills the system with 100 seminars, each with an instructor and 10
-// participants, through the public API.
-func seed(b *testing.B) string {
-	seedOnce.Do(func() {
-		participants := make([]account, 20)
-		for i := range participants {
-			participants[i] = participantAccount(b)
+// runWrk loads url with conns connections on 2 threads for d, on this
+// machine, and accounts the CPU every component used per request.
+func runWrk(b *testing.B, url string, headers map[string]string, script string, conns int, d time.Duration) wrkResult {
+	args := []string{"-t2", "-c" + strconv.Itoa(conns), "-d" + d.String(), "--latency"}
+	for k, v := range headers {
+		args = append(args, "-H", k+": "+v)
+	}
+	if script != "" {
+		args = append(args, "-s", script)
+	}
+	cpu0 := componentCPU()
+	cmd := exec.Command("wrk", append(args, url)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		b.Fatalf("wrk %s: %v\n%s", url, err, out)
+	}
+	used := componentCPU()
+	for k := range used {
+		used[k] -= cpu0[k]
+	}
+	used["wrk"] = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	r := wrkResult{cpu: map[string]float64{}}
+	if m := wrkRPS.FindSubmatch(out); m != nil {
+		r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	}
+	for _, m := range wrkLatency.FindAllSubmatch(out, -1) {
+		if string(m[1]) == "50" {
+			r.p50 = string(m[2])
+		} else {
+			r.p99 = string(m[2])
 		}
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 8)
-		for i := 0; i < 100; i++ {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func(i int) {
-				defer wg.Done()
-				defer func() { <-sem }()
-				s := newSeminar(b, instructorAccount(b), 20)
-				for j := 0; j < 10; j++ {
-					p := participants[(i+j)%len(participants)]
-					expect(b, call(b, "POST", seminarPath(idOf(s), "user/"), p.Token, map[string]any{"role": "participant"}), 201)
-				}
-			}(i)
+	}
+	if m := wrkNon2xx.FindSubmatch(out); m != nil {
+		r.non2xx = string(m[1])
+	}
+	requests := r.rps * d.Seconds()
+	for k, v := range used {
+		if requests > 0 {
+			r.cpu[k] = v / requests
 		}
-		wg.Wait()
-		seedToken = participants[0].Token
-	})
-	return seedToken
-}
-
-type loadResult struct {
-	requests int
-	elapsed  time.Duration
-	p50, p99 time.Duration
-	cache    map[string]int
-}
-
-// hammer sends n list requests from 8 concurrent clients, measuring each.
-func hammer(b *testing.B, token string, n int) loadResult {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
-	lat := make([]time.Duration, n)
-	var next atomic.Int64
-	var mu sync.Mutex
-	cacheStatus := map[string]int{}
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				req, _ := http.NewRequest("GET", sys.gateway+"/api/v1/seminar/", nil)
-				req.Header.Set("Authorization", "Token "+token)
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				_, _ = drain(resp)
-				lat[i] = time.Since(t0)
-				if resp.StatusCode != 200 {
-					b.Errorf("status %d", resp.StatusCode)
-				}
-				mu.Lock()
-				cacheStatus[resp.Header.Get("X-Cache")]++
-				mu.Unlock()
-			}
-		}()
 	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return loadResult{requests: n, elapsed: elapsed, p50: lat[n/2], p99: lat[n*99/100], cache: cacheStatus}
+	return r
 }
 
-func (r loadResult) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
-
-// BenchmarkSeminarList measures GET /api/v1/seminar/ through the gateway on
-// 100 seeded seminars: with Redis (cached) and with Redis stopped (every
-// layer reads PostgreSQL). Run with `make bench`.
-func BenchmarkSeminarList(b *testing.B) {
-	token := seed(b)
-	const n = 2000
-	hammer(b, token, 200) // warm connections and caches
-	cpu0 := cpuSeconds()
-	cached := hammer(b, token, n)
-	cachedCPU := cpuSince(cpu0)
-
-	sys.redis.Kill()
-	time.Sleep(200 * time.Millisecond)
-	hammer(b, token, 200)
-	cpu1 := cpuSeconds()
-	uncached := hammer(b, token, n)
-	uncachedCPU := cpuSince(cpu1)
-	if err := sys.redis.Restart(); err != nil {
-		b.Fatal(err)
-	}
-
-	b.ReportMetric(cached.rps(), "cached-req/s")
-	b.ReportMetric(uncached.rps(), "uncached-req/s")
-	b.ReportMetric(cached.rps()/uncached.rps(), "speedup")
-	fmt.Fprintf(os.Stderr, "\nGET /api/v1/seminar/ through the gateway, 100 seminars × (1 instructor + 10 participants), 8 clients, %d requests each:\n", n)
-	fmt.Fprintf(os.Stderr, "  %-9s %10s %10s %10s  %s\n", "", "req/s", "p50", "p99", "X-Cache")
-	for _, r := range []struct {
-		name string
-		res  loadResult
-	}{{"cached", cached}, {"uncached", uncached}} {
-		fmt.Fprintf(os.Stderr, "  %-9s %10.0f %10s %10s  %v\n", r.name, r.res.rps(), r.res.p50.Round(time.Microsecond), r.res.p99.Round(time.Microsecond), r.res.cache)
-	}
-	fmt.Fprintf(os.Stderr, "  ratio: %.1f× the throughput, p50 %.1f× and p99 %.1f× lower with the cache\n",
-		cached.rps()/uncached.rps(), float64(uncached.p50)/float64(cached.p50), float64(uncached.p99)/float64(cached.p99))
-	// CPU per request of each service gives the requests/s one pod sustains
-	// at the HPA's target (70% of one CPU), the basis of docs/capacity.md.
-	fmt.Fprintf(os.Stderr, "  CPU per request and req/s per pod at 70%% of one CPU:\n")
-	for _, svc := range []string{"gateway", "user", "content"} {
-		c, u := cachedCPU[svc]/float64(n), uncachedCPU[svc]/float64(n)
-		fmt.Fprintf(os.Stderr, "    %-8s cached %.3f ms → %5.0f req/s   uncached %.3f ms → %5.0f req/s\n", svc, c*1000, 0.7/c, u*1000, 0.7/u)
-	}
-	fmt.Fprintln(os.Stderr)
-}
-
-func drain(resp *http.Response) (int64, error) {
-	defer func() { _ = resp.Body.Close() }()
-	return io.Copy(io.Discard, resp.Body)
-}
-
-// cpuSeconds reads the CPU time (user+system) each service process has used.
-func cpuSeconds() map[string]float64 {
+// componentCPU reads the CPU seconds (user+system) used so far by each
+// service process and by the edge's Nginx (master and workers).
+func componentCPU() map[string]float64 {
 	out := map[string]float64{}
 	for svc, cmd := range sys.procs {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
-		if err != nil {
-			continue
+		out[svc] = procCPU(cmd.Process.Pid)
+	}
+	if sys.edge != nil && sys.edge.cmd.Process != nil {
+		master := sys.edge.cmd.Process.Pid
+		out["nginx"] = procCPU(master)
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err == nil && parentOf(pid) == master {
+				out["nginx"] += procCPU(pid)
+			}
 		}
-		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-		utime, _ := strconv.ParseFloat(f[11], 64)
-		stime, _ := strconv.ParseFloat(f[12], 64)
-		out[svc] = (utime + stime) / 100 // clock ticks at USER_HZ=100
 	}
 	return out
 }
 
-func cpuSince(before map[string]float64) map[string]float64 {
-	now := cpuSeconds()
-	for k := range now {
-		now[k] -= before[k]
+// procStat returns the fields of /proc/pid/stat after the command name.
+func procStat(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
 	}
-	return now
+	return strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+}
+
+func procCPU(pid int) float64 {
+	f := procStat(pid)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // clock ticks at USER_HZ=100
+}
+
+func parentOf(pid int) int {
+	f := procStat(pid)
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
+// BenchmarkHotReads measures the product's reads through Nginx, side by side
+// in one run, on the course's data shape, with the same Nginx serving the
+// cached list's exact bytes as a static file as the reference row. Run with
+// `make bench`; never asserted in tests (timings here are noisy).
+func BenchmarkHotReads(b *testing.B) {
+	if _, err := exec.LookPath("wrk"); err != nil {
+		b.Skip("wrk is not installed (make bench installs it)")
+	}
+	shape := seedCourse(b)
+	auth := map[string]string{"Authorization": "Token " + shape.participant.Token}
+	list := expect(b, call(b, "GET", "/api/v1/seminar/", shape.participant.Token, nil), 200)
+	static := filepath.Join(sys.webRoot, "bench-list.json")
+	if err := os.WriteFile(static, list.Body, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	login := filepath.Join(b.TempDir(), "login.lua")
+	if err := os.WriteFile(login, []byte("wrk.method = \"PUT\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = '"+shape.login+"'\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	const d = 5 * time.Second
+	rows := []struct {
+		name   string
+		path   string
+		header map[string]string
+		script string
+		conns  int
+	}{
+		{"static file, same bytes (reference)", "/bench-list.json", nil, "", 64},
+		{"GET /api/v1/seminar/ (cached)", "/api/v1/seminar/", auth, "", 64},
+		{"GET /api/v1/seminar/{id}/ (25 members)", seminarPath(shape.seminar, ""), auth, "", 64},
+		{"GET /api/v1/user/me/", "/api/v1/user/me/", auth, "", 64},
+		{"GET /api/v1/seminar/?name= (uncached)", "/api/v1/seminar/?name=Seminar", auth, "", 64},
+		// argon2id costs ~140 ms of CPU a login by design: 64 at once would
+		// only measure the queue (and wrk's 2 s timeout).
+		{"PUT /api/v1/user/login/ (4 connections)", "/api/v1/user/login/", nil, login, 4},
+	}
+	results := make([]wrkResult, len(rows))
+	for i, row := range rows {
+		results[i] = runWrk(b, sys.gateway+row.path, row.header, row.script, row.conns, d)
+	}
+	ref := results[0].rps
+	w := os.Stderr
+	fmt.Fprintf(w, "\nThrough Nginx on this machine, wrk -t2 -c64 (unless said) -d%s, course shape (20 seminars, 200 participants), list body %d bytes:\n", d, len(list.Body))
+	fmt.Fprintf(w, "  %-40s %9s %7s %9s %9s   %s\n", "", "req/s", "×ref", "p50", "p99", "CPU ms per request: gateway user content nginx wrk")
+	for i, row := range rows {
+		r := results[i]
+		note := ""
+		if r.non2xx != "" {
+			note = "  (" + r.non2xx + " non-2xx)"
+		}
+		fmt.Fprintf(w, "  %-40s %9.0f %6.1f%% %9s %9s   %7.3f %5.3f %7.3f %5.3f %5.3f%s\n", row.name, r.rps, 100*r.rps/ref, r.p50, r.p99,
+			1000*r.cpu["gateway"], 1000*r.cpu["user"], 1000*r.cpu["content"], 1000*r.cpu["nginx"], 1000*r.cpu["wrk"], note)
+		b.ReportMetric(r.rps, fmt.Sprintf("row%d-req/s", i+1))
+	}
+	fmt.Fprintln(w)
 }

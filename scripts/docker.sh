@@ -89,6 +89,10 @@ build_plugin() {
   version=$(tool_version "$name" "$(sed -n 's/^tool //p' "$ROOT/tools/$name/go.mod" | sed 's#/cmd.*##')")
   out="$CACHE/cli-plugins/docker-$name-$version"
   dest="$(plugin_dir)/docker-$name"
+  # Already installed at this version (by another clone, or another $HOME).
+  if [ -x "$dest" ] && "$dest" version 2>/dev/null | grep -qF "$version"; then
+    return 0
+  fi
   if [ ! -x "$out" ]; then
     log "building docker-$name $version from its Go module (once per version; about 2 minutes)"
     mkdir -p "$(dirname "$out")"

@@ -168,14 +168,12 @@ func (c *Cache) get(ctx context.Context, entries []Entry) (vals [][]byte, versio
 	if err != nil {
 		return nil, nil, err
 	}
+	// gens[0] is the epoch, gens[1+i] the generation of entries[i].
 	gens := make([]string, 1+len(entries))
-	ttls := make([]time.Duration, 1+len(entries))
 	for i := range gens {
 		gens[i], _ = res[i].(string)
-		ttls[i] = genTTL
 	}
-	ttls[0] = epochTTL
-	if err := c.createMissing(ctx, keys[:len(gens)], gens, ttls); err != nil {
+	if err := c.createMissing(ctx, keys[:len(gens)], gens); err != nil {
 		return nil, nil, err
 	}
 	vals = make([][]byte, len(entries))
@@ -190,36 +188,37 @@ func (c *Cache) get(ctx context.Context, entries []Entry) (vals [][]byte, versio
 	return vals, versions, nil
 }
 
-// createMissing gives every key whose value is empty a fresh token, unless
-// another process just did (SET NX GET, Redis 7.0 or later: the winner's
-// token is used).
-func (c *Cache) createMissing(ctx context.Context, keys, vals []string, ttls []time.Duration) error {
-	var pipe redis.Pipeliner
-	cmds := map[int]*redis.StatusCmd{}
-	tokens := map[int]string{}
-	for i, v := range vals {
-		if v != "" {
-			continue
+// createMissing gives every empty generation (gens[0] is the epoch) a
+// fresh token in place, unless another process just did (SET NX GET, Redis
+// 7.0 or later: the winner's token is used).
+func (c *Cache) createMissing(ctx context.Context, keys, gens []string) error {
+	var missing []int
+	for i, g := range gens {
+		if g == "" {
+			missing = append(missing, i)
 		}
-		if pipe == nil {
-			pipe = c.rdb.Pipeline()
-		}
-		tokens[i] = newToken()
-		cmds[i] = pipe.SetArgs(ctx, keys[i], tokens[i], redis.SetArgs{Mode: "NX", Get: true, TTL: ttls[i]})
 	}
-	if pipe == nil {
+	if len(missing) == 0 {
 		return nil
 	}
+	pipe := c.rdb.Pipeline()
+	cmds := make([]*redis.StatusCmd, len(missing))
+	for j, i := range missing {
+		ttl := genTTL
+		if i == 0 {
+			ttl = epochTTL
+		}
+		gens[i] = newToken()
+		cmds[j] = pipe.SetArgs(ctx, keys[i], gens[i], redis.SetArgs{Mode: "NX", Get: true, TTL: ttl})
+	}
 	_, _ = pipe.Exec(ctx) // each command's own error is read below
-	for i, cmd := range cmds {
-		prev, err := cmd.Result()
-		switch {
+	for j, i := range missing {
+		switch prev, err := cmds[j].Result(); {
 		case errors.Is(err, redis.Nil): // ours was set
-			vals[i] = tokens[i]
 		case err != nil:
 			return err
 		default: // another process set it first
-			vals[i] = prev
+			gens[i] = prev
 		}
 	}
 	return nil

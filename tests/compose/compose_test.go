@@ -311,8 +311,9 @@ func TestServiceImagesAreSmallAndRunAsNonRootOnAReadOnlyRoot(t *testing.T) {
 	for _, svc := range []string{"user", "content", "gateway", "edge"} {
 		id := strings.TrimSpace(string(must(compose("ps", "--quiet", svc).Output())))
 		got := strings.TrimSpace(run(env.root, "docker", "inspect", "--format", "{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.Config.User}}", id))
-		if !strings.HasPrefix(got, "true [ALL]") {
-			t.Errorf("%s container: read-only, capabilities, user = %q", svc, got)
+		f := strings.Fields(got)
+		if len(f) != 3 || f[0] != "true" || f[1] != "[ALL]" || f[2] == "root" || strings.HasPrefix(f[2], "0") {
+			t.Errorf("%s container: read-only, capabilities dropped, user = %q; want true [ALL] and a non-root user", svc, got)
 		}
 	}
 }

@@ -5,10 +5,12 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"sort"
@@ -57,6 +59,9 @@ func Main(service string, base config.Base, commands map[string]Command) {
 		log.Error("telemetry setup failed", "error", err.Error())
 		os.Exit(1)
 	}
+	if base.DebugAddr != "" {
+		go serveProfiler(ctx, log, base.DebugAddr)
+	}
 	log.Info("starting", "command", name, "version", buildinfo.Version, "commit", buildinfo.CommitOrVCS(), "addr", base.Addr, "environment", base.Environment)
 	err = cmd(ctx, log)
 	fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -74,6 +79,25 @@ func Serve(ctx context.Context, log *slog.Logger, base config.Base, ready *serve
 	return server.Run(ctx, log, srv, ready, server.Options{
 		Addr: base.Addr, DrainDelay: base.DrainDelay, ShutdownTimeout: base.ShutdownTimeout,
 	})
+}
+
+// serveProfiler serves net/http/pprof on addr until ctx ends. A failure to
+// listen is logged, not fatal: profiling is a diagnostic, not the service.
+func serveProfiler(ctx context.Context, log *slog.Logger, addr string) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	log.Info("profiler listening", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("profiler not started", "addr", addr, "error", err.Error())
+	}
 }
 
 // healthcheck asks the local /healthz; distroless images have no curl.

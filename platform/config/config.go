@@ -111,6 +111,10 @@ type Base struct {
 	// RedisTimeout bounds every Redis call: Redis may be slow or gone, and a
 	// cache must never cost more than it saves.
 	RedisTimeout time.Duration `env:"REDIS_TIMEOUT" envDefault:"100ms"`
+	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on its own
+	// listener — never the public or internal API's — so a slow path can be
+	// profiled in place (make bench does). Empty (the default) serves nothing.
+	DebugAddr string `env:"DEBUG_ADDR"`
 }
 
 // Validate checks the shared settings.

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -156,6 +158,40 @@ func parentOf(pid int) int {
 	return ppid
 }
 
+// profileGateway starts a CPU profile of the gateway for d and returns a
+// function that waits for it, keeps it under .run/bench (for
+// `go tool pprof -http`) and returns its top functions.
+func profileGateway(b *testing.B, name string, d time.Duration) func() string {
+	dir := filepath.Join(sys.root, ".run", "bench")
+	file := filepath.Join(dir, name+".pprof")
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", sys.profiler, int(d.Seconds())))
+		if err != nil {
+			done <- err
+			return
+		}
+		defer func() { _ = resp.Body.Close() }()
+		data, err := io.ReadAll(resp.Body)
+		if err == nil {
+			if err = os.MkdirAll(dir, 0o755); err == nil {
+				err = os.WriteFile(file, data, 0o644)
+			}
+		}
+		done <- err
+	}()
+	return func() string {
+		if err := <-done; err != nil {
+			b.Fatalf("profile the gateway: %v", err)
+		}
+		top, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=30", file).CombinedOutput()
+		if err != nil {
+			b.Fatalf("go tool pprof: %v\n%s", err, top)
+		}
+		return fmt.Sprintf("\nGateway CPU profile during %s (%s; go tool pprof -http=: %s):\n%s", name, file, file, top)
+	}
+}
+
 // BenchmarkHotReads measures the product's reads through Nginx, side by side
 // in one run, on the course's data shape, with the same Nginx serving the
 // cached list's exact bytes as a static file as the reference row. Run with
@@ -193,8 +229,15 @@ func BenchmarkHotReads(b *testing.B) {
 		{"PUT /api/v1/user/login/ (4 connections)", "/api/v1/user/login/", nil, login, 4},
 	}
 	results := make([]wrkResult, len(rows))
+	var profile func() string
 	for i, row := range rows {
+		if i == 1 {
+			profile = profileGateway(b, "gateway-list", d-time.Second)
+		}
 		results[i] = runWrk(b, sys.gateway+row.path, row.header, row.script, row.conns, d)
+		if i == 1 {
+			fmt.Fprintln(os.Stderr, profile())
+		}
 	}
 	ref := results[0].rps
 	w := os.Stderr

@@ -36,6 +36,7 @@ type stack struct {
 	redis    *redistest.Server
 	webRoot  string
 	socket   string // the gateway's unix socket
+	profiler string // the gateway's DEBUG_ADDR (net/http/pprof)
 	edge     *edge  // the public entry every API test goes through
 	cleanups []func()
 	mu       sync.Mutex
@@ -181,7 +182,8 @@ func startStack() (*stack, error) {
 			return s, fmt.Errorf("%s migrate: %w\n%s", svc, err, out)
 		}
 	}
-	s.env["gateway"] = append(common, "HTTP_ADDR="+addrs["gateway"],
+	s.profiler = freeAddr()
+	s.env["gateway"] = append(common, "HTTP_ADDR="+addrs["gateway"], "DEBUG_ADDR="+s.profiler,
 		"USER_SERVICE_URL=http://"+addrs["user"], "CONTENT_SERVICE_URL=http://"+addrs["content"])
 	s.user, s.content = "http://"+addrs["user"], "http://"+addrs["content"]
 	for _, svc := range []string{"user", "content", "gateway"} {

@@ -5,7 +5,7 @@
 #
 #   EDGE_MODE        local (plain HTTP serves the site) | production (HTTP → 301 HTTPS)
 #   EDGE_HTTP_PORT   EDGE_HTTPS_PORT   listen ports on 127.0.0.1
-#   EDGE_UPSTREAM    "unix:/abs/gateway.sock" or "host:port"
+#   EDGE_UPSTREAM    "unix:/abs/gateway.sock" or "host:port"; several separated by spaces
 #   EDGE_WEB_ROOT    the built front end (web/dist)
 #   EDGE_TLS_DIR     holds tls.crt/tls.key; a localhost certificate is made when absent
 #   EDGE_AUTH_RATE   signup/login rate limit per client (default 20r/s, as shipped)
@@ -70,7 +70,10 @@ render() {
     -e "s|/etc/nginx/tls/|$tls/|g" \
     "$out/sites-available/seminarhub.conf"
   sed -i -e "s|root /usr/share/seminarhub/web;|root $web;|" "$out/seminarhub/site.conf"
-  printf '# Local render.\nserver %s;\n' "$upstream" > "$out/seminarhub/upstream.conf"
+  {
+    echo "# Local render."
+    for u in $upstream; do echo "server $u;"; done
+  } > "$out/seminarhub/upstream.conf"
   if [ "$mode" = local ]; then
     printf '# Local render: plain HTTP serves the site too.\ninclude seminarhub/site.conf;\n' > "$out/seminarhub/http.conf"
   fi

@@ -33,13 +33,18 @@ type Command func(ctx context.Context, log *slog.Logger) error
 // shared part. The first argument picks the command; "serve" is the default,
 // "healthcheck" is always available for container health checks.
 func Main(service string, base config.Base, commands map[string]Command) {
-	log := logging.New(os.Stdout, service, base.LogLevel)
+	out := logging.NewBuffer(os.Stdout, logFlushPeriod)
+	log := logging.New(out, service, base.LogLevel)
+	exit := func(code int) {
+		_ = out.Close()
+		os.Exit(code)
+	}
 	name := "serve"
 	if len(os.Args) > 1 {
 		name = os.Args[1]
 	}
 	if name == "healthcheck" {
-		os.Exit(healthcheck(base.Addr))
+		exit(healthcheck(base.Addr))
 	}
 	cmd, ok := commands[name]
 	if !ok {
@@ -49,7 +54,7 @@ func Main(service string, base config.Base, commands map[string]Command) {
 		}
 		sort.Strings(names)
 		fmt.Fprintf(os.Stderr, "usage: %s [%s]\n", service, strings.Join(names, "|"))
-		os.Exit(2)
+		exit(2)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -57,7 +62,7 @@ func Main(service string, base config.Base, commands map[string]Command) {
 	flush, err := telemetry.Setup(ctx, service, buildinfo.Version)
 	if err != nil {
 		log.Error("telemetry setup failed", "error", err.Error())
-		os.Exit(1)
+		exit(1)
 	}
 	if base.DebugAddr != "" {
 		go serveProfiler(ctx, log, base.DebugAddr)
@@ -69,9 +74,14 @@ func Main(service string, base config.Base, commands map[string]Command) {
 	_ = flush(fctx)
 	if err != nil {
 		log.Error("exited with error", "command", name, "error", err.Error())
-		os.Exit(1)
+		exit(1)
 	}
+	_ = out.Close()
 }
+
+// logFlushPeriod is how late an info line may reach the log (see
+// logging.Buffer).
+const logFlushPeriod = 200 * time.Millisecond
 
 // Serve runs handler on base.Addr until ctx ends, then drains.
 func Serve(ctx context.Context, log *slog.Logger, base config.Base, ready *server.Readiness, handler http.Handler) error {

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -79,7 +80,10 @@ func Open(url string, timeout time.Duration) (*redis.Client, error) {
 	opts.DialerRetries = 1
 	opts.ContextTimeoutEnabled = true
 	rdb := redis.NewClient(opts)
-	if err := redisotel.InstrumentTracing(rdb); err != nil {
+	// The caller's file and line would cost a stack walk per command (a
+	// measurable share of a cached request's CPU) and always name this
+	// package anyway.
+	if err := redisotel.InstrumentTracing(rdb, redisotel.WithCallerEnabled(false)); err != nil {
 		return nil, err
 	}
 	return rdb, nil
@@ -148,14 +152,15 @@ func (c *Cache) failed(ctx context.Context, op string, err error) {
 
 // get reads values and their validity in one round trip: the epoch, each
 // entry's generation and each value. vals[i] is nil when missing or stale;
-// versions[i] is the version a freshly loaded value must be stored under.
+// versions[i] is the version a freshly loaded value must be stored under;
+// deps are the generations (epoch included) every answer was read under.
 //
 // Generations are random tokens, never counters: a generation key that
 // Redis evicted (allkeys-lru) or that expired is given a new token, so no
 // value stored under an earlier one can ever match again. (A counter would
 // restart at 0 and count back up to a version some stale value still
 // carries.) Creating a missing token costs one more round trip, rarely.
-func (c *Cache) get(ctx context.Context, entries []Entry) (vals [][]byte, versions []string, err error) {
+func (c *Cache) get(ctx context.Context, entries []Entry) (vals [][]byte, versions []string, deps Deps, err error) {
 	keys := make([]string, 0, 1+2*len(entries))
 	keys = append(keys, c.epochKey())
 	for _, e := range entries {
@@ -166,7 +171,7 @@ func (c *Cache) get(ctx context.Context, entries []Entry) (vals [][]byte, versio
 	}
 	res, err := c.rdb.MGet(ctx, keys...).Result()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// gens[0] is the epoch, gens[1+i] the generation of entries[i].
 	gens := make([]string, 1+len(entries))
@@ -174,7 +179,11 @@ func (c *Cache) get(ctx context.Context, entries []Entry) (vals [][]byte, versio
 		gens[i], _ = res[i].(string)
 	}
 	if err := c.createMissing(ctx, keys[:len(gens)], gens); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	deps = make(Deps, len(gens))
+	for i, g := range gens {
+		deps[keys[i]] = g
 	}
 	vals = make([][]byte, len(entries))
 	versions = make([]string, len(entries))
@@ -185,7 +194,7 @@ func (c *Cache) get(ctx context.Context, entries []Entry) (vals [][]byte, versio
 			vals[i] = []byte(payload)
 		}
 	}
-	return vals, versions, nil
+	return vals, versions, deps, nil
 }
 
 // createMissing gives every empty generation (gens[0] is the epoch) a
@@ -239,29 +248,48 @@ func (c *Cache) set(ctx context.Context, entries []Entry, versions []string, val
 	}
 }
 
+// Outcome says how an answer was served: Status for X-Cache, and the Deps
+// it was read under (nil when Redis was bypassed) for whoever caches the
+// answer further up (the gateway).
+type Outcome struct {
+	Status Status
+	Deps   Deps
+}
+
+// SetHeaders reports the outcome on an internal answer: X-Cache, and
+// X-Cache-Deps when the answer can be validated later.
+func (o Outcome) SetHeaders(h http.Header) {
+	h.Set(Header, string(o.Status))
+	if o.Deps != nil {
+		h.Set(DepsHeader, o.Deps.String())
+	}
+}
+
+func bypass() Outcome { return Outcome{Status: Bypass} }
+
 // Load returns the value of e, from Redis when current, otherwise from load
 // (then stored for ttl). Concurrent misses of one entry in this process run
 // load once (no stampede on a hot key).
-func (c *Cache) Load(ctx context.Context, name string, e Entry, ttl time.Duration, load func(context.Context) ([]byte, error)) ([]byte, Status, error) {
+func (c *Cache) Load(ctx context.Context, name string, e Entry, ttl time.Duration, load func(context.Context) ([]byte, error)) ([]byte, Outcome, error) {
 	if !c.usable(ctx) {
 		c.count(ctx, name, Bypass, 1)
 		v, err := load(ctx)
-		return v, Bypass, err
+		return v, bypass(), err
 	}
-	vals, versions, err := c.get(ctx, []Entry{e})
+	vals, versions, deps, err := c.get(ctx, []Entry{e})
 	if err != nil && ctx.Err() != nil {
 		// The client went away; that says nothing about Redis.
-		return nil, Bypass, ctx.Err()
+		return nil, bypass(), ctx.Err()
 	}
 	if err != nil {
 		c.failed(ctx, "get", err)
 		c.count(ctx, name, Bypass, 1)
 		v, err := load(ctx)
-		return v, Bypass, err
+		return v, bypass(), err
 	}
 	if vals[0] != nil {
 		c.count(ctx, name, Hit, 1)
-		return vals[0], Hit, nil
+		return vals[0], Outcome{Hit, deps}, nil
 	}
 	c.count(ctx, name, Miss, 1)
 	// The flight is keyed by version too: a caller that saw a newer
@@ -279,15 +307,16 @@ func (c *Cache) Load(ctx context.Context, name string, e Entry, ttl time.Duratio
 		return data, nil
 	})
 	if err != nil {
-		return nil, Miss, err
+		return nil, Outcome{Status: Miss}, err
 	}
-	return v.([]byte), Miss, nil
+	// Read before the load, so the value is at least as new as deps say.
+	return v.([]byte), Outcome{Miss, deps}, nil
 }
 
 // LoadMany is Load for many entries in one Redis round trip: load receives
 // the indexes that missed and returns their values in that order (nil for
 // "does not exist", which is not cached).
-func (c *Cache) LoadMany(ctx context.Context, name string, entries []Entry, ttl time.Duration, load func(ctx context.Context, missing []int) ([][]byte, error)) ([][]byte, Status, error) {
+func (c *Cache) LoadMany(ctx context.Context, name string, entries []Entry, ttl time.Duration, load func(ctx context.Context, missing []int) ([][]byte, error)) ([][]byte, Outcome, error) {
 	all := func() ([][]byte, error) {
 		idx := make([]int, len(entries))
 		for i := range idx {
@@ -296,22 +325,22 @@ func (c *Cache) LoadMany(ctx context.Context, name string, entries []Entry, ttl 
 		return load(ctx, idx)
 	}
 	if len(entries) == 0 {
-		return nil, Hit, nil
+		return nil, Outcome{Hit, Deps{}}, nil
 	}
 	if !c.usable(ctx) {
 		c.count(ctx, name, Bypass, len(entries))
 		v, err := all()
-		return v, Bypass, err
+		return v, bypass(), err
 	}
-	vals, versions, err := c.get(ctx, entries)
+	vals, versions, deps, err := c.get(ctx, entries)
 	if err != nil && ctx.Err() != nil {
-		return nil, Bypass, ctx.Err()
+		return nil, bypass(), ctx.Err()
 	}
 	if err != nil {
 		c.failed(ctx, "get", err)
 		c.count(ctx, name, Bypass, len(entries))
 		v, err := all()
-		return v, Bypass, err
+		return v, bypass(), err
 	}
 	var missing []int
 	for i, v := range vals {
@@ -321,39 +350,42 @@ func (c *Cache) LoadMany(ctx context.Context, name string, entries []Entry, ttl 
 	}
 	c.count(ctx, name, Hit, len(entries)-len(missing))
 	if len(missing) == 0 {
-		return vals, Hit, nil
+		return vals, Outcome{Hit, deps}, nil
 	}
 	c.count(ctx, name, Miss, len(missing))
 	loaded, err := load(ctx, missing)
 	if err != nil {
-		return nil, Miss, err
+		return nil, Outcome{Status: Miss}, err
 	}
 	if len(loaded) != len(missing) {
-		return nil, Miss, fmt.Errorf("cache: loader returned %d values for %d keys", len(loaded), len(missing))
+		return nil, Outcome{Status: Miss}, fmt.Errorf("cache: loader returned %d values for %d keys", len(loaded), len(missing))
 	}
 	fresh := make([][]byte, len(entries))
 	for j, i := range missing {
 		vals[i], fresh[i] = loaded[j], loaded[j]
 	}
 	c.set(ctx, entries, versions, fresh, ttl)
-	return vals, Miss, nil
+	return vals, Outcome{Miss, deps}, nil
 }
 
-// Prime stores value for e under its current generation. Only for values
-// that cannot be stale at this moment (the caller knows why); everything
-// else goes through Load, which reads the generation before loading.
-func (c *Cache) Prime(ctx context.Context, e Entry, ttl time.Duration, value []byte) {
+// Prime stores value for e under its current generation and returns the
+// generations it was stored under (nil when Redis was not used). Only for
+// values that cannot be stale at this moment (the caller knows why);
+// everything else goes through Load, which reads the generation before
+// loading.
+func (c *Cache) Prime(ctx context.Context, e Entry, ttl time.Duration, value []byte) Deps {
 	if !c.usable(ctx) {
-		return
+		return nil
 	}
-	_, versions, err := c.get(ctx, []Entry{e})
+	_, versions, deps, err := c.get(ctx, []Entry{e})
 	if err != nil {
 		if ctx.Err() == nil {
 			c.failed(ctx, "get", err)
 		}
-		return
+		return nil
 	}
 	c.set(ctx, []Entry{e}, versions, [][]byte{value}, ttl)
+	return deps
 }
 
 // Invalidate bumps generations after a committed write, so that no value

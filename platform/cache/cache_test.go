@@ -35,11 +35,11 @@ func loader(calls *atomic.Int64, value string) func(context.Context) ([]byte, er
 
 func load(t *testing.T, c *cache.Cache, calls *atomic.Int64, value string) (string, cache.Status) {
 	t.Helper()
-	v, s, err := c.Load(context.Background(), "test", entry, time.Minute, loader(calls, value))
+	v, o, err := c.Load(context.Background(), "test", entry, time.Minute, loader(calls, value))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(v), s
+	return string(v), o.Status
 }
 
 func TestAMissIsStoredAndThenServedAsAHit(t *testing.T) {
@@ -164,8 +164,8 @@ func TestLoadManyFetchesOnlyTheMisses(t *testing.T) {
 		return out, nil
 	}
 	ctx := context.Background()
-	if _, s, _ := c.LoadMany(ctx, "test", entries, time.Minute, loadAll); s != cache.Miss {
-		t.Fatalf("cold: %s", s)
+	if _, o, _ := c.LoadMany(ctx, "test", entries, time.Minute, loadAll); o.Status != cache.Miss {
+		t.Fatalf("cold: %s", o.Status)
 	}
 	c.Invalidate(ctx, "g2")
 	vals, _, err := c.LoadMany(ctx, "test", entries, time.Minute, loadAll)

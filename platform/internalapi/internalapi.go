@@ -18,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
+	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/httpx"
 	"github.com/seminarhub/seminarhub/platform/problem"
 )
@@ -99,14 +100,9 @@ func NewClient(base, secret string, timeout time.Duration) *Client {
 // Do sends body (raw JSON bytes, a value to encode, or nil) and decodes a 2xx
 // answer into out. A 4xx answer becomes the *problem.Error the backend
 // described, so the gateway answers with the same status and message; an
-// unreachable or failing backend becomes httpx.ErrUnavailable (503).
+// unreachable or failing backend becomes httpx.ErrUnavailable (503). The
+// Deps of a successful answer go to ctx's cache.Collector, if any.
 func (c *Client) Do(ctx context.Context, method, path string, caller Caller, body any, out any) error {
-	_, err := c.DoHeader(ctx, method, path, caller, body, out)
-	return err
-}
-
-// DoHeader is Do that also returns the response headers (e.g. X-Cache).
-func (c *Client) DoHeader(ctx context.Context, method, path string, caller Caller, body any, out any) (http.Header, error) {
 	var reader io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -115,13 +111,13 @@ func (c *Client) DoHeader(ctx context.Context, method, path string, caller Calle
 	default:
 		enc, err := json.Marshal(b)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		reader = bytes.NewReader(enc)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, reader)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(httpx.InternalSecretHeader, c.secret)
@@ -132,20 +128,21 @@ func (c *Client) DoHeader(ctx context.Context, method, path string, caller Calle
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s %s: %w", httpx.ErrUnavailable, method, path, err)
+		return fmt.Errorf("%w: %s %s: %w", httpx.ErrUnavailable, method, path, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	payload, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading %s %s: %w", httpx.ErrUnavailable, method, path, err)
+		return fmt.Errorf("%w: reading %s %s: %w", httpx.ErrUnavailable, method, path, err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		cache.Record(ctx, resp.Header)
 		if out == nil {
-			return resp.Header, nil
+			return nil
 		}
-		return resp.Header, json.Unmarshal(payload, out)
+		return json.Unmarshal(payload, out)
 	}
-	return resp.Header, statusError(resp.StatusCode, payload, method, path)
+	return statusError(resp.StatusCode, payload, method, path)
 }
 
 func statusError(status int, payload []byte, method, path string) error {

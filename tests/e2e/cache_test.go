@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -246,5 +247,85 @@ func TestRedisFailureIsNotAnOutage(t *testing.T) {
 	r = listUntil(t, p.Token, "", "HIT")
 	if findSummary(t, r, idOf(s))["participant_count"] != float64(1) {
 		t.Fatalf("stale after Redis returned: %v", findSummary(t, r, idOf(s)))
+	}
+}
+
+// warmOn reads path on one replica until that replica answers it from its
+// memory (X-Cache: HIT), so a stale answer would be there to be served.
+func warmOn(t *testing.T, socket, path, token string) {
+	t.Helper()
+	for i := 0; i < 5; i++ {
+		if xcache(expect(t, onReplica(t, socket, "GET", path, token, nil), 200)) == "HIT" {
+			return
+		}
+	}
+	t.Fatalf("%s never became a HIT on %s", path, socket)
+}
+
+// Each gateway replica keeps finished answers in its own memory. A write
+// answered by one replica must be visible to the very next read on the
+// other, every time: each round warms the reader's memory, writes through
+// the other replica's socket and reads back at once — a rename (list,
+// seminar, the member's seminars), a join or a drop (seminar, the
+// member's seminars) and a user's rename (inside the list).
+func TestAWriteOnOneGatewayIsSeenByTheNextReadOnTheOther(t *testing.T) {
+	owner := instructorAccount(t)
+	id := idOf(newSeminar(t, owner, 50))
+	detail, me := seminarPath(id, ""), "/api/v1/user/me/"
+	replicas := [2]string{sys.socket, sys.socket2}
+	var member account
+	for round := 0; round < 20; round++ {
+		writer, reader := replicas[round%2], replicas[1-round%2]
+		joining := round%2 == 0
+		if joining {
+			member = participantAccount(t)
+		}
+		for _, path := range []string{"/api/v1/seminar/", detail, me} {
+			warmOn(t, reader, path, member.Token)
+		}
+
+		name := fmt.Sprintf("Round %d seminar", round)
+		expect(t, onReplica(t, writer, "PUT", detail, owner.Token, map[string]any{"name": name}), 200)
+		if s := findSummary(t, expect(t, onReplica(t, reader, "GET", "/api/v1/seminar/", member.Token, nil), 200), id); s == nil || s["name"] != name {
+			t.Fatalf("round %d: the other replica's list shows %v, want the name %q", round, s, name)
+		}
+
+		if joining {
+			expect(t, onReplica(t, writer, "POST", seminarPath(id, "user/"), member.Token, map[string]any{"role": "participant"}), 201)
+		} else {
+			expect(t, onReplica(t, writer, "DELETE", seminarPath(id, "user/"), member.Token, nil), 200)
+		}
+		got := expect(t, onReplica(t, reader, "GET", detail, member.Token, nil), 200).obj(t)
+		var seen map[string]any
+		for _, m := range list(got, "participants") {
+			if idOf(m) == member.ID {
+				seen = m
+			}
+		}
+		if got["name"] != name || seen == nil || seen["is_active"] != joining {
+			t.Fatalf("round %d: the other replica's seminar is %q with the member %v, want %q with is_active=%v", round, got["name"], seen, name, joining)
+		}
+		mine := list(expect(t, onReplica(t, reader, "GET", me, member.Token, nil), 200).obj(t)["participant"].(map[string]any), "seminars")
+		if len(mine) != 1 || mine[0]["name"] != name || mine[0]["is_active"] != joining {
+			t.Fatalf("round %d: the other replica's /user/me/ shows %v, want %q with is_active=%v", round, mine, name, joining)
+		}
+
+		first := "Round" + string(rune('A'+round))
+		expect(t, onReplica(t, writer, "PUT", "/api/v1/user/me/", owner.Token, map[string]any{"first_name": first, "last_name": "Kim"}), 200)
+		in := list(findSummary(t, expect(t, onReplica(t, reader, "GET", "/api/v1/seminar/", member.Token, nil), 200), id), "instructors")
+		if len(in) != 1 || in[0]["first_name"] != first {
+			t.Fatalf("round %d: the other replica's list shows the instructor as %v, want first_name %q", round, in, first)
+		}
+	}
+}
+
+// A logout answered by one replica ends the session on the other at once,
+// although that replica remembers the token's identity in memory.
+func TestALogoutOnOneGatewayEndsTheSessionOnTheOtherAtOnce(t *testing.T) {
+	for i := 0; i < 10; i++ {
+		p := participantAccount(t)
+		warmOn(t, sys.socket2, "/api/v1/seminar/", p.Token)
+		expect(t, onReplica(t, sys.socket, "POST", "/api/v1/user/logout/", p.Token, nil), 200)
+		expect(t, onReplica(t, sys.socket2, "GET", "/api/v1/seminar/", p.Token, nil), 401)
 	}
 }

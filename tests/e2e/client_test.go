@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -91,6 +93,25 @@ func tokenHeader(token string) string {
 
 func callWith(t testing.TB, method, path string, body any, headers map[string]string) response {
 	t.Helper()
+	return send(t, http.DefaultClient, sys.gateway, method, path, body, headers)
+}
+
+// onReplica calls one gateway replica directly over its socket, bypassing
+// the edge's choice of replica.
+func onReplica(t testing.TB, socket, method, path, token string, body any) response {
+	t.Helper()
+	sys.ownStack(t, "calls each gateway replica over its own socket")
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+		}}}
+	defer client.CloseIdleConnections()
+	return send(t, client, "http://gateway", method, path, body, map[string]string{"Authorization": tokenHeader(token)})
+}
+
+// send makes one request and checks the answer against the contract.
+func send(t testing.TB, client *http.Client, base, method, path string, body any, headers map[string]string) response {
+	t.Helper()
 	var raw []byte
 	switch b := body.(type) {
 	case nil:
@@ -104,7 +125,7 @@ func callWith(t testing.TB, method, path string, body any, headers map[string]st
 			t.Fatal(err)
 		}
 	}
-	req, err := http.NewRequest(method, sys.gateway+path, bytes.NewReader(raw))
+	req, err := http.NewRequest(method, base+path, bytes.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +137,7 @@ func callWith(t testing.TB, method, path string, body any, headers map[string]st
 			req.Header.Set(k, v)
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -20,7 +20,7 @@ type edge struct {
 type edgeOptions struct {
 	mode     string // local | production
 	rate     string // signup/login limit
-	upstream string // unix:/path or host:port
+	upstream string // unix:/path or host:port, several separated by spaces
 	webRoot  string // default: the suite's stand-in web root
 }
 

@@ -35,8 +35,9 @@ type stack struct {
 	dbProxy  map[string]*proxy
 	redis    *redistest.Server
 	webRoot  string
-	socket   string // the gateway's unix socket
-	profiler string // the gateway's DEBUG_ADDR (net/http/pprof)
+	socket   string // the first gateway's unix socket
+	socket2  string // the second replica's
+	profiler string // the first gateway's DEBUG_ADDR (net/http/pprof)
 	edge     *edge  // the public entry every API test goes through
 	cleanups []func()
 	mu       sync.Mutex
@@ -82,6 +83,9 @@ func TestMain(m *testing.M) {
 	}
 	if code != 0 {
 		s.dumpLogs()
+		fmt.Fprintln(os.Stderr, "e2e: binaries and logs kept in", s.dir)
+	} else {
+		_ = os.RemoveAll(s.dir) // ~200 MB of binaries a run
 	}
 	os.Exit(code)
 }
@@ -152,6 +156,12 @@ func startStack() (*stack, error) {
 			return s, fmt.Errorf("build %s: %w\n%s", svc, err, out)
 		}
 	}
+	// Two gateway replicas, as in production: each keeps answers in its
+	// own memory, so every test also checks that a write answered by one
+	// is seen by the next read on the other.
+	if err := os.Link(filepath.Join(dir, "gateway"), filepath.Join(dir, "gateway2")); err != nil {
+		return s, err
+	}
 	admin, err := pgtest.Admin()
 	if err != nil {
 		return s, err
@@ -162,8 +172,8 @@ func startStack() (*stack, error) {
 	}
 	s.cleanups = append(s.cleanups, s.redis.Kill)
 	common := []string{"INTERNAL_SECRET=e2e-internal-secret-0123456789", "LOG_LEVEL=info", "SHUTDOWN_TIMEOUT=10s", "REQUEST_TIMEOUT=3s", "REDIS_URL=" + s.redis.URL}
-	s.socket = filepath.Join(dir, "gateway.sock")
-	addrs := map[string]string{"user": freeAddr(), "content": freeAddr(), "gateway": "unix:" + s.socket}
+	s.socket, s.socket2 = filepath.Join(dir, "gateway.sock"), filepath.Join(dir, "gateway2.sock")
+	addrs := map[string]string{"user": freeAddr(), "content": freeAddr(), "gateway": "unix:" + s.socket, "gateway2": "unix:" + s.socket2}
 	for _, svc := range []string{"user", "content"} {
 		dsn, drop, err := pgtest.CreateDatabase(context.Background(), admin)
 		if err != nil {
@@ -183,10 +193,11 @@ func startStack() (*stack, error) {
 		}
 	}
 	s.profiler = freeAddr()
-	s.env["gateway"] = append(common, "HTTP_ADDR="+addrs["gateway"], "DEBUG_ADDR="+s.profiler,
-		"USER_SERVICE_URL=http://"+addrs["user"], "CONTENT_SERVICE_URL=http://"+addrs["content"])
+	backends := []string{"USER_SERVICE_URL=http://" + addrs["user"], "CONTENT_SERVICE_URL=http://" + addrs["content"]}
+	s.env["gateway"] = append(append(common, "HTTP_ADDR="+addrs["gateway"], "DEBUG_ADDR="+s.profiler), backends...)
+	s.env["gateway2"] = append(append(common, "HTTP_ADDR="+addrs["gateway2"]), backends...)
 	s.user, s.content = "http://"+addrs["user"], "http://"+addrs["content"]
-	for _, svc := range []string{"user", "content", "gateway"} {
+	for _, svc := range []string{"user", "content", "gateway", "gateway2"} {
 		if err := s.start(svc); err != nil {
 			return s, err
 		}
@@ -202,7 +213,7 @@ func startStack() (*stack, error) {
 	if err := writeWebRoot(s.webRoot); err != nil {
 		return s, err
 	}
-	if s.edge, err = s.startEdge("edge", edgeOptions{mode: "local", rate: "100000r/s", upstream: "unix:" + s.socket}); err != nil {
+	if s.edge, err = s.startEdge("edge", edgeOptions{mode: "local", rate: "100000r/s", upstream: "unix:" + s.socket + " unix:" + s.socket2}); err != nil {
 		return s, err
 	}
 	s.gateway = s.edge.http
@@ -273,7 +284,7 @@ func terminate(cmd *exec.Cmd) error {
 
 func (s *stack) stop() error {
 	var first error
-	for _, svc := range []string{"gateway", "content", "user"} {
+	for _, svc := range []string{"gateway", "gateway2", "content", "user"} {
 		if err := terminate(s.procs[svc]); err != nil && first == nil {
 			first = fmt.Errorf("%s: %w", svc, err)
 		}
@@ -288,7 +299,7 @@ func (s *stack) stop() error {
 }
 
 func (s *stack) dumpLogs() {
-	for _, svc := range []string{"user", "content", "gateway", "edge/edge-error"} {
+	for _, svc := range []string{"user", "content", "gateway", "gateway2", "edge/edge-error"} {
 		f, err := os.Open(filepath.Join(s.dir, svc+".log"))
 		if err != nil {
 			continue

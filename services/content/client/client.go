@@ -93,8 +93,8 @@ func (c *Client) Get(ctx context.Context, caller internalapi.Caller, id int64) (
 	return s, c.c.Do(ctx, http.MethodGet, fmt.Sprintf("/internal/v1/seminars/%d", id), caller, nil, &s)
 }
 
-// List reads the seminar list; cacheStatus is the service's X-Cache.
-func (c *Client) List(ctx context.Context, caller internalapi.Caller, q ListQuery) (list []Summary, cacheStatus string, err error) {
+// List reads the seminar list.
+func (c *Client) List(ctx context.Context, caller internalapi.Caller, q ListQuery) (list []Summary, err error) {
 	v := url.Values{}
 	if q.Name != nil {
 		v.Set("name", *q.Name)
@@ -106,11 +106,7 @@ func (c *Client) List(ctx context.Context, caller internalapi.Caller, q ListQuer
 	if len(v) > 0 {
 		path += "?" + v.Encode()
 	}
-	h, err := c.c.DoHeader(ctx, http.MethodGet, path, caller, nil, &list)
-	if h != nil {
-		cacheStatus = h.Get("X-Cache")
-	}
-	return list, cacheStatus, err
+	return list, c.c.Do(ctx, http.MethodGet, path, caller, nil, &list)
 }
 
 // Join adds the caller to a seminar from a raw public body.

@@ -27,10 +27,10 @@ import (
 type Config struct {
 	config.Base
 	config.Database
-	// ListTTL bounds how long a cached seminar list lives; writes retire it
-	// at once anyway, so this only limits memory and drift after a lost
-	// invalidation.
-	ListTTL time.Duration `env:"SEMINAR_LIST_TTL" envDefault:"60s"`
+	// CacheTTL bounds how long a cached answer (the list, a seminar, a
+	// user's seminars) lives; writes retire them at once anyway, so this
+	// only limits memory and drift after a lost invalidation.
+	CacheTTL time.Duration `env:"CONTENT_CACHE_TTL" envDefault:"60s"`
 }
 
 // Validate fills the local defaults and checks what types alone cannot. The
@@ -42,8 +42,8 @@ func (c *Config) Validate() error {
 	if err := c.Base.Validate(); err != nil {
 		return err
 	}
-	if c.ListTTL <= 0 {
-		return config.Invalid("SEMINAR_LIST_TTL", "must be positive")
+	if c.CacheTTL <= 0 {
+		return config.Invalid("CONTENT_CACHE_TTL", "must be positive")
 	}
 	return c.Database.Validate(c.Environment,
 		"postgres://seminarhub_content:dev-only-content-db-password@127.0.0.1:55432/seminarhub_content?sslmode=disable")
@@ -57,6 +57,6 @@ func main() {
 	}
 	app.Backend("content", cfg.Base, cfg.Database, migrations.FS,
 		func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache, ready *server.Readiness) http.Handler {
-			return httpapi.New(log, cfg.Base, pool, store.New(pool), c, cfg.ListTTL, ready)
+			return httpapi.New(log, cfg.Base, pool, store.New(pool), c, cfg.CacheTTL, ready)
 		})
 }

@@ -27,23 +27,42 @@ import (
 )
 
 type api struct {
-	log     *slog.Logger
-	store   *store.Store
-	cache   *cache.Cache
-	listTTL time.Duration
+	log   *slog.Logger
+	store *store.Store
+	cache *cache.Cache
+	ttl   time.Duration
 }
 
-// Cache keys of the seminar list: one entry per order, one generation that
-// every seminar write bumps (see platform/cache for why a generation).
+// Cache entries and the generations guarding them (see platform/cache for
+// why a generation). Each read answer is cached, and reports the
+// generations it was read under, so the gateway can keep its composed
+// answer exactly as long as these stay current:
+//   - the list, one entry per order: any seminar write bumps listGen;
+//   - one seminar: writes to that seminar bump its generation;
+//   - one user's seminars: that user's joins and drops bump their member
+//     generation, and so does any change to the fields (the name) of a
+//     seminar they belong to.
 const listGen = "content:seminars:gen"
 
 func listEntry(order string) cache.Entry {
 	return cache.Entry{Key: "content:seminars:list:" + order, Gen: listGen}
 }
 
-// New builds the service's HTTP handler.
-func New(log *slog.Logger, base config.Base, pool *pgxpool.Pool, st *store.Store, c *cache.Cache, listTTL time.Duration, ready *server.Readiness) http.Handler {
-	a := &api{log: log, store: st, cache: c, listTTL: listTTL}
+func seminarGen(id int64) string { return "content:seminar-gen:" + cache.Itoa(id) }
+
+func seminarEntry(id int64) cache.Entry {
+	return cache.Entry{Key: "content:seminar:" + cache.Itoa(id), Gen: seminarGen(id)}
+}
+
+func memberGen(userID int64) string { return "content:member-gen:" + cache.Itoa(userID) }
+
+func userSeminarsEntry(userID int64) cache.Entry {
+	return cache.Entry{Key: "content:user-seminars:" + cache.Itoa(userID), Gen: memberGen(userID)}
+}
+
+// New builds the service's HTTP handler. Cached answers live at most ttl.
+func New(log *slog.Logger, base config.Base, pool *pgxpool.Pool, st *store.Store, c *cache.Cache, ttl time.Duration, ready *server.Readiness) http.Handler {
+	a := &api{log: log, store: st, cache: c, ttl: ttl}
 	r := httpx.NewEngine("content", log)
 	httpx.Probes(r, ready, map[string]httpx.Check{"postgres": pool.Ping})
 
@@ -84,7 +103,8 @@ func (a *api) create(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	a.cache.Invalidate(c, listGen)
+	// The creator is now in charge of it: their seminars changed too.
+	a.cache.Invalidate(c, listGen, seminarGen(s.ID), memberGen(caller.UserID))
 	c.JSON(http.StatusCreated, toWire(s))
 }
 
@@ -99,10 +119,10 @@ func (a *api) change(c *gin.Context, status int, decide func(*seminar.Seminar, s
 	if !ok {
 		return
 	}
-	changed := false
+	var effect store.Effect
 	s, err := a.store.Change(c, id, func(s *seminar.Seminar) (store.Effect, error) {
-		effect, err := decide(s, caller, obj)
-		changed = effect.Fields || effect.Join != nil || effect.Drop != nil
+		var err error
+		effect, err = decide(s, caller, obj)
 		return effect, err
 	})
 	if err != nil {
@@ -110,10 +130,28 @@ func (a *api) change(c *gin.Context, status int, decide func(*seminar.Seminar, s
 		return
 	}
 	// After the commit, before the answer: the caller's next read is fresh.
-	if changed {
-		a.cache.Invalidate(c, listGen)
-	}
+	a.cache.Invalidate(c, retired(s, effect)...)
 	c.JSON(status, toWire(s))
+}
+
+// retired lists the generations a committed change retires.
+func retired(s seminar.Seminar, e store.Effect) []string {
+	var gens []string
+	for _, m := range []*seminar.Member{e.Join, e.Drop} {
+		if m != nil {
+			gens = append(gens, memberGen(m.UserID))
+		}
+	}
+	if e.Fields {
+		// Every member's list of seminars shows the name.
+		for _, m := range s.Members {
+			gens = append(gens, memberGen(m.UserID))
+		}
+	}
+	if len(gens) == 0 && !e.Fields {
+		return nil // nothing changed
+	}
+	return append(gens, listGen, seminarGen(s.ID))
 }
 
 func (a *api) update(c *gin.Context) {
@@ -142,12 +180,31 @@ func (a *api) get(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s, err := a.store.Seminar(c, id)
+	a.cached(c, "seminar", seminarEntry(id), func(ctx context.Context) (any, error) {
+		s, err := a.store.Seminar(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return toWire(s), nil
+	})
+}
+
+// cached answers from the cache entry e, loading (and encoding) on a miss,
+// and reports where the answer came from and what it depends on.
+func (a *api) cached(c *gin.Context, name string, e cache.Entry, load func(context.Context) (any, error)) {
+	body, outcome, err := a.cache.Load(c, name, e, a.ttl, func(ctx context.Context) ([]byte, error) {
+		v, err := load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(v)
+	})
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toWire(s))
+	outcome.SetHeaders(c.Writer.Header())
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 }
 
 // list serves the seminar list cache-aside, one entry per order; searches
@@ -155,7 +212,7 @@ func (a *api) get(c *gin.Context) {
 func (a *api) list(c *gin.Context) {
 	var f store.ListFilter
 	f.EarliestFirst = c.Query("order") == "earliest"
-	load := func(ctx context.Context) ([]byte, error) {
+	load := func(ctx context.Context) (any, error) {
 		list, err := a.store.List(ctx, f)
 		if err != nil {
 			return nil, err
@@ -164,34 +221,30 @@ func (a *api) list(c *gin.Context) {
 		for _, s := range list {
 			out = append(out, client.Summary{ID: s.ID, Name: s.Name, Instructors: members(s.Instructors), ParticipantCount: s.ActiveParticipants})
 		}
-		return json.Marshal(out)
+		return out, nil
 	}
-	var (
-		body   []byte
-		status = cache.Bypass
-		err    error
-	)
-	if name, ok := c.GetQuery("name"); ok {
-		f.NameContains = &name
-		if strings.ContainsRune(name, 0) {
-			// No name contains NUL, and PostgreSQL would reject the query.
-			body = []byte("[]")
-		} else {
-			body, err = load(c)
-		}
-	} else {
+	name, search := c.GetQuery("name")
+	if !search {
 		order := "newest"
 		if f.EarliestFirst {
 			order = "earliest"
 		}
-		body, status, err = a.cache.Load(c, "seminar_list", listEntry(order), a.listTTL, load)
+		a.cached(c, "seminar_list", listEntry(order), load)
+		return
 	}
+	c.Header(cache.Header, string(cache.Bypass))
+	if strings.ContainsRune(name, 0) {
+		// No name contains NUL, and PostgreSQL would reject the query.
+		c.Data(http.StatusOK, "application/json; charset=utf-8", []byte("[]"))
+		return
+	}
+	f.NameContains = &name
+	list, err := load(c)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	c.Header(cache.Header, string(status))
-	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+	c.JSON(http.StatusOK, list)
 }
 
 func (a *api) userSeminars(c *gin.Context) {
@@ -200,11 +253,16 @@ func (a *api) userSeminars(c *gin.Context) {
 		httpx.Abort(c, http.StatusNotFound, "user not found")
 		return
 	}
-	list, err := a.store.MembershipsOf(c, id)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
+	a.cached(c, "user_seminars", userSeminarsEntry(id), func(ctx context.Context) (any, error) {
+		list, err := a.store.MembershipsOf(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return userSeminars(list), nil
+	})
+}
+
+func userSeminars(list []store.UserMembership) client.UserSeminars {
 	out := client.UserSeminars{Participating: []client.UserSeminar{}}
 	for _, um := range list {
 		m := um.Member
@@ -216,7 +274,7 @@ func (a *api) userSeminars(c *gin.Context) {
 			ID: um.SeminarID, Name: um.SeminarName, JoinedAt: wire.At(m.JoinedAt), IsActive: m.Active, DroppedAt: wire.Ptr(m.DroppedAt),
 		})
 	}
-	c.JSON(http.StatusOK, out)
+	return out
 }
 
 func toWire(s seminar.Seminar) client.Seminar {

@@ -31,6 +31,14 @@ type Config struct {
 	// IdentityTTL bounds how long a token's identity is cached. Logout,
 	// becoming a participant and password changes retire it at once.
 	IdentityTTL time.Duration `env:"IDENTITY_TTL" envDefault:"30s"`
+	// Each replica keeps finished answers and resolved identities in
+	// memory, checked against Redis on every use (see README, Caching).
+	// MemoryMaxAge bounds how long either is kept even while Redis says
+	// it is current: the longest a stale answer could be served should a
+	// backend lose an invalidation without this replica seeing Redis fail.
+	AnswerEntries   int           `env:"ANSWER_MEMORY_ENTRIES" envDefault:"2000"`
+	IdentityEntries int           `env:"IDENTITY_MEMORY_ENTRIES" envDefault:"10000"`
+	MemoryMaxAge    time.Duration `env:"MEMORY_MAX_AGE" envDefault:"5s"`
 }
 
 // Validate fills the local defaults and checks what types alone cannot.
@@ -48,6 +56,15 @@ func (c *Config) Validate() error {
 	}
 	if c.IdentityTTL <= 0 {
 		return config.Invalid("IDENTITY_TTL", "must be positive")
+	}
+	if c.AnswerEntries < 1 {
+		return config.Invalid("ANSWER_MEMORY_ENTRIES", "must be at least 1")
+	}
+	if c.IdentityEntries < 1 {
+		return config.Invalid("IDENTITY_MEMORY_ENTRIES", "must be at least 1")
+	}
+	if c.MemoryMaxAge <= 0 {
+		return config.Invalid("MEMORY_MAX_AGE", "must be positive")
 	}
 	if c.BackendTimeout <= 0 {
 		return config.Invalid("BACKEND_TIMEOUT", "must be positive")
@@ -70,6 +87,8 @@ func main() {
 		}
 		defer closeCache()
 		ready := &server.Readiness{}
-		return app.Serve(ctx, log, cfg.Base, ready, httpapi.New(log, users, content, c, cfg.IdentityTTL, ready))
+		return app.Serve(ctx, log, cfg.Base, ready, httpapi.New(log, users, content, c, ready, httpapi.Memory{
+			IdentityTTL: cfg.IdentityTTL, Answers: cfg.AnswerEntries, Identities: cfg.IdentityEntries, MaxAge: cfg.MemoryMaxAge,
+		}))
 	}})
 }

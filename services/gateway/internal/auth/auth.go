@@ -5,13 +5,10 @@ package auth
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/seminarhub/seminarhub/platform/httpx"
-	"github.com/seminarhub/seminarhub/platform/problem"
 	userclient "github.com/seminarhub/seminarhub/services/user/client"
 )
 
@@ -25,28 +22,10 @@ const (
 	tokenKey    = "seminarhub.token"
 )
 
-// Required rejects requests without a valid token (401 with
-// WWW-Authenticate: Token) and stores the caller's identity for handlers.
-func Required(ids Identifier, log *slog.Logger) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		token, ok := Token(c.GetHeader("Authorization"))
-		if !ok {
-			httpx.Unauthorized(c, "authentication credentials were not provided")
-			return
-		}
-		id, err := ids.Identify(c.Request.Context(), token)
-		if p, isProblem := problem.As(err); isProblem && p.Kind == problem.Unauthenticated {
-			httpx.Unauthorized(c, "invalid or revoked token")
-			return
-		}
-		if err != nil {
-			httpx.Fail(c, log, err)
-			return
-		}
-		c.Set(identityKey, id)
-		c.Set(tokenKey, token)
-		c.Next()
-	}
+// Set records the authenticated caller and their token for the handlers.
+func Set(c *gin.Context, id userclient.Identity, token string) {
+	c.Set(identityKey, id)
+	c.Set(tokenKey, token)
 }
 
 // Token extracts the key from an Authorization header value. The scheme is
@@ -60,7 +39,7 @@ func Token(header string) (string, bool) {
 	return key, true
 }
 
-// Identity returns the authenticated caller (only behind Required).
+// Identity returns the authenticated caller (only after Set).
 func Identity(c *gin.Context) userclient.Identity {
 	id, _ := c.Get(identityKey)
 	return id.(userclient.Identity)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/seminarhub/seminarhub/platform/cache"
 	userclient "github.com/seminarhub/seminarhub/services/user/client"
 )
@@ -22,22 +24,67 @@ import (
 //     participant or changes their password; that retires it for every token
 //     of the user at once (a per-user generation).
 //
-// A warm request costs two Redis round trips and no call to the user service.
+// Resolved through Redis, a request costs two round trips and no call to
+// the user service. On top of that, each replica remembers the identities
+// it resolved, with the generations they were read under, and trusts one
+// only after checking those generations in a single round trip
+// (Authenticate) — the same round trip that checks a remembered answer.
 type Cached struct {
-	users Identifier
-	cache *cache.Cache
-	ttl   time.Duration
+	users  Identifier
+	cache  *cache.Cache
+	ttl    time.Duration
+	memory *lru.Cache[string, remembered]
+	maxAge time.Duration
 }
 
-// NewCached wraps users with a cache whose entries live at most ttl.
-func NewCached(users Identifier, c *cache.Cache, ttl time.Duration) *Cached {
-	return &Cached{users: users, cache: c, ttl: ttl}
+// remembered is an identity this replica resolved, and what it depends on.
+type remembered struct {
+	id   userclient.Identity
+	deps cache.Deps
+	at   time.Time
+}
+
+// NewCached wraps users with a cache whose Redis entries live at most ttl;
+// up to size identities are also remembered in memory, each for at most
+// maxAge (and never longer than ttl).
+func NewCached(users Identifier, c *cache.Cache, ttl time.Duration, size int, maxAge time.Duration) *Cached {
+	memory, err := lru.New[string, remembered](size)
+	if err != nil {
+		panic(err) // only for size <= 0, which config validation rules out
+	}
+	return &Cached{users: users, cache: c, ttl: ttl, memory: memory, maxAge: min(maxAge, ttl)}
+}
+
+// tokenHash names a token in Redis and in memory: never the token itself.
+func tokenHash(token string) string {
+	d := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(d[:])
 }
 
 func tokenEntry(token string) cache.Entry {
-	d := sha256.Sum256([]byte(token)) // never the token itself in Redis
-	h := hex.EncodeToString(d[:])
+	h := tokenHash(token)
 	return cache.Entry{Key: "gateway:token:" + h, Gen: "gateway:token-gen:" + h}
+}
+
+// Authenticate resolves token to an identity. When this replica remembers
+// the token, also(userID) names the Deps of something else the caller
+// wants checked (a remembered answer); the identity and that are checked
+// together in one Redis round trip, and alsoCurrent reports the second.
+// Otherwise the token is resolved through Identify and alsoCurrent is false.
+func (c *Cached) Authenticate(ctx context.Context, token string, also func(userID int64) cache.Deps) (id userclient.Identity, alsoCurrent bool, err error) {
+	h := tokenHash(token)
+	if r, ok := c.memory.Get(h); ok && time.Since(r.at) <= c.maxAge {
+		var other cache.Deps
+		if also != nil {
+			other = also(r.id.UserID)
+		}
+		if current := c.cache.Current(ctx, r.deps, other); current[0] {
+			return r.id, current[1], nil
+		}
+		c.memory.Remove(h)
+	}
+	id, err = c.Identify(ctx, token)
+	return id, false, err
 }
 
 func identityEntry(userID int64) cache.Entry {
@@ -48,7 +95,7 @@ func identityEntry(userID int64) cache.Entry {
 // Identify implements Identifier.
 func (c *Cached) Identify(ctx context.Context, token string) (userclient.Identity, error) {
 	var fresh *userclient.Identity
-	uid, _, err := c.cache.Load(ctx, "token", tokenEntry(token), c.ttl, func(ctx context.Context) ([]byte, error) {
+	uid, tokenOutcome, err := c.cache.Load(ctx, "token", tokenEntry(token), c.ttl, func(ctx context.Context) ([]byte, error) {
 		id, err := c.users.Identify(ctx, token)
 		if err != nil {
 			return nil, err
@@ -66,7 +113,7 @@ func (c *Cached) Identify(ctx context.Context, token string) (userclient.Identit
 	// first, then load) fills the entry safely on the next request.
 	if fresh != nil {
 		if fresh.Participant != nil {
-			c.rememberIdentity(ctx, *fresh)
+			c.primeIdentity(ctx, *fresh)
 		}
 		return *fresh, nil
 	}
@@ -74,7 +121,7 @@ func (c *Cached) Identify(ctx context.Context, token string) (userclient.Identit
 	if err != nil {
 		return userclient.Identity{}, fmt.Errorf("cached token entry %q: %w", uid, err)
 	}
-	raw, _, err := c.cache.Load(ctx, "identity", identityEntry(userID), c.ttl, func(ctx context.Context) ([]byte, error) {
+	raw, idOutcome, err := c.cache.Load(ctx, "identity", identityEntry(userID), c.ttl, func(ctx context.Context) ([]byte, error) {
 		id, err := c.users.Identify(ctx, token)
 		if err != nil {
 			return nil, err
@@ -85,7 +132,18 @@ func (c *Cached) Identify(ctx context.Context, token string) (userclient.Identit
 		return userclient.Identity{}, err
 	}
 	var id userclient.Identity
-	return id, json.Unmarshal(raw, &id)
+	if err := json.Unmarshal(raw, &id); err != nil {
+		return userclient.Identity{}, err
+	}
+	c.remember(token, id, cache.Merge(tokenOutcome.Deps, idOutcome.Deps))
+	return id, nil
+}
+
+// remember keeps an identity in memory if it can be checked later.
+func (c *Cached) remember(token string, id userclient.Identity, deps cache.Deps) {
+	if deps != nil {
+		c.memory.Add(tokenHash(token), remembered{id: id, deps: deps, at: time.Now()})
+	}
 }
 
 // Remember caches a token issued by signup or login together with the
@@ -95,20 +153,24 @@ func (c *Cached) Identify(ctx context.Context, token string) (userclient.Identit
 // signup (nobody else holds a token yet that could add a profile) or when it
 // already has its participant profile.
 func (c *Cached) Remember(ctx context.Context, token string, id userclient.Identity, signup bool) {
-	c.cache.Prime(ctx, tokenEntry(token), c.ttl, []byte(cache.Itoa(id.UserID)))
+	tokenDeps := c.cache.Prime(ctx, tokenEntry(token), c.ttl, []byte(cache.Itoa(id.UserID)))
 	if signup || id.Participant != nil {
-		c.rememberIdentity(ctx, id)
+		c.remember(token, id, cache.Merge(tokenDeps, c.primeIdentity(ctx, id)))
 	}
 }
 
-func (c *Cached) rememberIdentity(ctx context.Context, id userclient.Identity) {
-	if raw, err := json.Marshal(id); err == nil {
-		c.cache.Prime(ctx, identityEntry(id.UserID), c.ttl, raw)
+func (c *Cached) primeIdentity(ctx context.Context, id userclient.Identity) cache.Deps {
+	raw, err := json.Marshal(id)
+	if err != nil {
+		return nil
 	}
+	return c.cache.Prime(ctx, identityEntry(id.UserID), c.ttl, raw)
 }
 
-// ForgetToken retires a token at once (logout).
+// ForgetToken retires a token at once (logout), in this replica's memory
+// and, through its generation, in every other's.
 func (c *Cached) ForgetToken(ctx context.Context, token string) {
+	c.memory.Remove(tokenHash(token))
 	c.cache.Invalidate(ctx, tokenEntry(token).Gen)
 }
 

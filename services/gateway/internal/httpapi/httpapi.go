@@ -21,6 +21,7 @@ import (
 	"github.com/seminarhub/seminarhub/platform/problem"
 	"github.com/seminarhub/seminarhub/platform/server"
 	contentclient "github.com/seminarhub/seminarhub/services/content/client"
+	"github.com/seminarhub/seminarhub/services/gateway/internal/answers"
 	"github.com/seminarhub/seminarhub/services/gateway/internal/auth"
 	"github.com/seminarhub/seminarhub/services/gateway/internal/compose"
 	userclient "github.com/seminarhub/seminarhub/services/user/client"
@@ -44,7 +45,7 @@ type Content interface {
 	Create(ctx context.Context, caller internalapi.Caller, body []byte) (contentclient.Seminar, error)
 	Update(ctx context.Context, caller internalapi.Caller, id int64, body []byte) (contentclient.Seminar, error)
 	Get(ctx context.Context, caller internalapi.Caller, id int64) (contentclient.Seminar, error)
-	List(ctx context.Context, caller internalapi.Caller, q contentclient.ListQuery) ([]contentclient.Summary, string, error)
+	List(ctx context.Context, caller internalapi.Caller, q contentclient.ListQuery) ([]contentclient.Summary, error)
 	Join(ctx context.Context, caller internalapi.Caller, id int64, body []byte) (contentclient.Seminar, error)
 	Drop(ctx context.Context, caller internalapi.Caller, id int64) (contentclient.Seminar, error)
 	UserSeminars(ctx context.Context, caller internalapi.Caller, userID int64) (contentclient.UserSeminars, error)
@@ -55,7 +56,19 @@ type api struct {
 	log     *slog.Logger
 	users   Users
 	content Content
+	cache   *cache.Cache
 	auth    *auth.Cached
+	answers *answers.Store
+}
+
+// Memory sizes what each replica keeps in memory (see package answers and
+// auth.Cached): identities cached in Redis live IdentityTTL; at most
+// Answers answers and Identities identities are kept in memory, each at
+// most MaxAge.
+type Memory struct {
+	IdentityTTL         time.Duration
+	Answers, Identities int
+	MaxAge              time.Duration
 }
 
 var (
@@ -64,9 +77,13 @@ var (
 	errNotYou          = problem.New(problem.Forbidden, "you may only change your own account")
 )
 
-// New builds the public handler. Identities are cached for identityTTL.
-func New(log *slog.Logger, users Users, content Content, c *cache.Cache, identityTTL time.Duration, ready *server.Readiness) http.Handler {
-	a := &api{log: log, users: users, content: content, auth: auth.NewCached(users, c, identityTTL)}
+// New builds the public handler.
+func New(log *slog.Logger, users Users, content Content, c *cache.Cache, ready *server.Readiness, m Memory) http.Handler {
+	a := &api{
+		log: log, users: users, content: content, cache: c,
+		auth:    auth.NewCached(users, c, m.IdentityTTL, m.Identities, m.MaxAge),
+		answers: answers.NewStore(m.Answers, m.MaxAge),
+	}
 	r := httpx.NewEngine("gateway", log)
 	httpx.Probes(r, ready, map[string]httpx.Check{"user service": users.Healthy, "content service": content.Healthy})
 	r.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
@@ -78,7 +95,7 @@ func New(log *slog.Logger, users Users, content Content, c *cache.Cache, identit
 	v1.POST("/user", a.signup)
 	v1.PUT("/user/login", a.login)
 
-	authed := v1.Group("", auth.Required(a.auth, log))
+	authed := v1.Group("", a.authenticate)
 	authed.POST("/user/logout", a.logout)
 	authed.POST("/user/participant", a.becomeParticipant)
 	authed.GET("/user/:id", a.getUser)
@@ -167,17 +184,18 @@ func (a *api) getUser(c *gin.Context) {
 			return
 		}
 	}
-	// The account and the seminars come from different services: ask both at once.
-	var u userclient.User
-	var seminars contentclient.UserSeminars
-	g, ctx := errgroup.WithContext(c)
-	g.Go(func() (err error) { u, err = a.users.User(ctx, me, id); return err })
-	g.Go(func() (err error) { seminars, err = a.content.UserSeminars(ctx, me, id); return err })
-	if err := g.Wait(); err != nil {
-		a.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, compose.BuildUser(u, seminars))
+	a.answer(c, func(ctx context.Context) (any, error) {
+		// The account and the seminars come from different services: ask both at once.
+		var u userclient.User
+		var seminars contentclient.UserSeminars
+		g, ctx := errgroup.WithContext(ctx)
+		g.Go(func() (err error) { u, err = a.users.User(ctx, me, id); return err })
+		g.Go(func() (err error) { seminars, err = a.content.UserSeminars(ctx, me, id); return err })
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		return compose.BuildUser(u, seminars), nil
+	})
 }
 
 func (a *api) updateUser(c *gin.Context) {
@@ -272,8 +290,13 @@ func (a *api) getSeminar(c *gin.Context) {
 		return
 	}
 	me := caller(c)
-	s, err := a.content.Get(c, me, id)
-	a.respondSeminar(c, http.StatusOK, me, s, err)
+	a.answer(c, func(ctx context.Context) (any, error) {
+		s, err := a.content.Get(ctx, me, id)
+		if err != nil {
+			return nil, err
+		}
+		return compose.BuildSeminar(ctx, a.users, me, s)
+	})
 }
 
 func (a *api) joinSeminar(c *gin.Context) {
@@ -319,21 +342,13 @@ func (a *api) listSeminars(c *gin.Context) {
 	if name, ok := c.GetQuery("name"); ok {
 		q.Name = &name
 	}
-	list, cacheStatus, err := a.content.List(c, me, q)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	out, err := compose.BuildSeminars(c, a.users, me, list)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	if cacheStatus == "" {
-		cacheStatus = string(cache.Bypass)
-	}
-	c.Header(cache.Header, cacheStatus)
-	c.JSON(http.StatusOK, out)
+	a.answer(c, func(ctx context.Context) (any, error) {
+		list, err := a.content.List(ctx, me, q)
+		if err != nil {
+			return nil, err
+		}
+		return compose.BuildSeminars(ctx, a.users, me, list)
+	})
 }
 
 // identityOf is the identity a user object describes.

@@ -29,9 +29,9 @@ type Config struct {
 	config.Database
 	// TokenTTL expires tokens after this long; 0 keeps them until logout.
 	TokenTTL time.Duration `env:"TOKEN_TTL" envDefault:"0s"`
-	// SummaryTTL bounds how long a cached user summary lives; changes of the
-	// user retire it at once anyway.
-	SummaryTTL time.Duration `env:"USER_SUMMARY_TTL" envDefault:"5m"`
+	// CacheTTL bounds how long a cached user (summary or whole object)
+	// lives; changes of the user retire it at once anyway.
+	CacheTTL time.Duration `env:"USER_CACHE_TTL" envDefault:"5m"`
 }
 
 // Validate fills the local defaults and checks what types alone cannot. The
@@ -43,8 +43,8 @@ func (c *Config) Validate() error {
 	if err := c.Base.Validate(); err != nil {
 		return err
 	}
-	if c.SummaryTTL <= 0 {
-		return config.Invalid("USER_SUMMARY_TTL", "must be positive")
+	if c.CacheTTL <= 0 {
+		return config.Invalid("USER_CACHE_TTL", "must be positive")
 	}
 	if c.TokenTTL < 0 {
 		return config.Invalid("TOKEN_TTL", "must not be negative")
@@ -61,6 +61,6 @@ func main() {
 	}
 	app.Backend("user", cfg.Base, cfg.Database, migrations.FS,
 		func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache, ready *server.Readiness) http.Handler {
-			return httpapi.New(log, cfg.Base, pool, store.New(pool, cfg.TokenTTL), c, cfg.SummaryTTL, ready)
+			return httpapi.New(log, cfg.Base, pool, store.New(pool, cfg.TokenTTL), c, cfg.CacheTTL, ready)
 		})
 }

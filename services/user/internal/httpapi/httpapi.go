@@ -26,21 +26,28 @@ import (
 )
 
 type api struct {
-	log        *slog.Logger
-	store      *store.Store
-	cache      *cache.Cache
-	summaryTTL time.Duration
+	log   *slog.Logger
+	store *store.Store
+	cache *cache.Cache
+	ttl   time.Duration
 }
 
-// summaryEntry is where one user's summary is cached, guarded by a
-// per-user generation that every change of the user bumps.
+// userGen guards everything cached about one user — their summary (names
+// inside seminars) and their whole user object — and every change of the
+// user bumps it: an update, a new participant profile, a login (last_login).
+func userGen(id int64) string { return "user:gen:" + cache.Itoa(id) }
+
 func summaryEntry(id int64) cache.Entry {
-	return cache.Entry{Key: "user:summary:" + cache.Itoa(id), Gen: "user:gen:" + cache.Itoa(id)}
+	return cache.Entry{Key: "user:summary:" + cache.Itoa(id), Gen: userGen(id)}
 }
 
-// New builds the service's HTTP handler.
-func New(log *slog.Logger, base config.Base, pool *pgxpool.Pool, st *store.Store, c *cache.Cache, summaryTTL time.Duration, ready *server.Readiness) http.Handler {
-	a := &api{log: log, store: st, cache: c, summaryTTL: summaryTTL}
+func userEntry(id int64) cache.Entry {
+	return cache.Entry{Key: "user:user:" + cache.Itoa(id), Gen: userGen(id)}
+}
+
+// New builds the service's HTTP handler. Cached answers live at most ttl.
+func New(log *slog.Logger, base config.Base, pool *pgxpool.Pool, st *store.Store, c *cache.Cache, ttl time.Duration, ready *server.Readiness) http.Handler {
+	a := &api{log: log, store: st, cache: c, ttl: ttl}
 	r := httpx.NewEngine("user", log)
 	httpx.Probes(r, ready, map[string]httpx.Check{"postgres": pool.Ping})
 
@@ -112,6 +119,7 @@ func (a *api) login(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	a.cache.Invalidate(c, userGen(id)) // last_login changed
 	c.JSON(http.StatusOK, client.Session{User: toWire(u), Token: token})
 }
 
@@ -158,7 +166,7 @@ func (a *api) summaries(c *gin.Context) {
 	for i, id := range req.IDs {
 		entries[i] = summaryEntry(id)
 	}
-	vals, status, err := a.cache.LoadMany(c, "user_summary", entries, a.summaryTTL, func(ctx context.Context, missing []int) ([][]byte, error) {
+	vals, outcome, err := a.cache.LoadMany(c, "user_summary", entries, a.ttl, func(ctx context.Context, missing []int) ([][]byte, error) {
 		ids := make([]int64, len(missing))
 		for j, i := range missing {
 			ids[j] = req.IDs[i]
@@ -199,7 +207,7 @@ func (a *api) summaries(c *gin.Context) {
 		buf.Write(v)
 	}
 	buf.WriteString(`]}`)
-	c.Header(cache.Header, string(status))
+	outcome.SetHeaders(c.Writer.Header())
 	c.Data(http.StatusOK, "application/json; charset=utf-8", buf.Bytes())
 }
 
@@ -211,12 +219,19 @@ func (a *api) get(c *gin.Context) {
 		a.fail(c, account.ErrNotFound)
 		return
 	}
-	u, err := a.store.User(c, id)
+	body, outcome, err := a.cache.Load(c, "user", userEntry(id), a.ttl, func(ctx context.Context) ([]byte, error) {
+		u, err := a.store.User(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(toWire(u))
+	})
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toWire(u))
+	outcome.SetHeaders(c.Writer.Header())
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 }
 
 func (a *api) update(c *gin.Context) {
@@ -241,8 +256,8 @@ func (a *api) update(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	// Names appear inside seminars: retire the cached summary after commit.
-	a.cache.Invalidate(c, summaryEntry(id).Gen)
+	// After the commit, before the answer: the caller's next read is fresh.
+	a.cache.Invalidate(c, userGen(id))
 	c.JSON(http.StatusOK, toWire(u))
 }
 
@@ -266,5 +281,6 @@ func (a *api) becomeParticipant(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	a.cache.Invalidate(c, userGen(caller.UserID))
 	c.JSON(http.StatusCreated, toWire(u))
 }

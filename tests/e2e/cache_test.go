@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -327,5 +330,64 @@ func TestALogoutOnOneGatewayEndsTheSessionOnTheOtherAtOnce(t *testing.T) {
 		warmOn(t, sys.socket2, "/api/v1/seminar/", p.Token)
 		expect(t, onReplica(t, sys.socket, "POST", "/api/v1/user/logout/", p.Token, nil), 200)
 		expect(t, onReplica(t, sys.socket2, "GET", "/api/v1/seminar/", p.Token, nil), 401)
+	}
+}
+
+// The three reads carry an ETag; sending it back answers 304 with no body
+// while the answer is unchanged, and 200 with a new tag once a write
+// changed it.
+func TestTheReadsAnswer304ToTheirCurrentETag(t *testing.T) {
+	owner := instructorAccount(t)
+	id := idOf(newSeminar(t, owner, 5))
+	for _, path := range []string{"/api/v1/seminar/", seminarPath(id, ""), "/api/v1/user/me/"} {
+		first := expect(t, call(t, "GET", path, owner.Token, nil), 200)
+		tag := first.Header.Get("ETag")
+		if !strings.HasPrefix(tag, `"`) || !strings.HasSuffix(tag, `"`) {
+			t.Fatalf("%s: ETag %q, want a quoted strong tag", path, tag)
+		}
+		same := expect(t, callWith(t, "GET", path, nil, map[string]string{"Authorization": "Token " + owner.Token, "If-None-Match": tag}), 304)
+		if len(same.Body) != 0 || same.Header.Get("ETag") != tag {
+			t.Fatalf("%s: 304 with body %q and ETag %q, want no body and %q", path, same.Body, same.Header.Get("ETag"), tag)
+		}
+		expect(t, call(t, "PUT", seminarPath(id, ""), owner.Token, map[string]any{"name": unique("Renamed ")}), 200)
+		changed := expect(t, callWith(t, "GET", path, nil, map[string]string{"Authorization": "Token " + owner.Token, "If-None-Match": tag}), 200)
+		if got := changed.Header.Get("ETag"); got == "" || got == tag {
+			t.Fatalf("%s: after a rename the ETag is %q (was %q)", path, got, tag)
+		}
+	}
+}
+
+// Clients that accept gzip get the answer compressed once by the gateway
+// (the edge passes it through); the bytes inflate to the plain answer.
+func TestTheReadsAreSentGzippedToClientsThatAcceptIt(t *testing.T) {
+	for i := 0; i < 3; i++ { // a list well over the 512 bytes worth compressing
+		newSeminar(t, instructorAccount(t), 5)
+	}
+	p := participantAccount(t)
+	url := sys.gateway + "/api/v1/seminar/"
+	client := &http.Client{Transport: noDecompression()}
+	auth := "Token " + p.Token
+	plainResp, plain := rawGet(t, client, url, map[string]string{"Authorization": auth})
+	zipResp, zipped := rawGet(t, client, url, map[string]string{"Authorization": auth, "Accept-Encoding": "gzip"})
+	if plainResp.Header.Get("Content-Encoding") != "" || zipResp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("Content-Encoding %q without and %q with Accept-Encoding: gzip", plainResp.Header.Get("Content-Encoding"), zipResp.Header.Get("Content-Encoding"))
+	}
+	if !strings.Contains(zipResp.Header.Get("Vary"), "Accept-Encoding") {
+		t.Fatalf("Vary %q", zipResp.Header.Get("Vary"))
+	}
+	r, err := gzip.NewReader(bytes.NewReader(zipped))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inflated, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(inflated, plain) {
+		t.Fatalf("the gzipped answer inflates to %d bytes (%v), the plain one has %d", len(inflated), err, len(plain))
+	}
+	zipTag := zipResp.Header.Get("ETag")
+	if strings.HasPrefix(zipTag, "W/") || zipTag == "" {
+		t.Fatalf("ETag %q: the edge compressed it (Nginx weakens the tag), not the gateway", zipTag)
+	}
+	if zipTag == plainResp.Header.Get("ETag") {
+		t.Fatal("the gzipped and plain answers share one strong ETag")
 	}
 }

@@ -34,6 +34,13 @@ func Fail(c *gin.Context, log *slog.Logger, err error) {
 		}
 		return
 	}
+	if postgres.BadData(err) {
+		// A validation gap: answered as the bad input it is, logged so the
+		// gap gets closed.
+		log.WarnContext(c.Request.Context(), "input reached the database unvalidated", "error", err.Error())
+		Abort(c, http.StatusBadRequest, "invalid input")
+		return
+	}
 	if errors.Is(err, ErrUnavailable) || postgres.Unavailable(err) || errors.Is(err, context.Canceled) {
 		log.WarnContext(c.Request.Context(), "dependency unavailable", "error", err.Error())
 		Abort(c, http.StatusServiceUnavailable, "service temporarily unavailable, try again shortly")

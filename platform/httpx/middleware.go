@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
@@ -32,7 +33,7 @@ func NewEngine(service string, log *slog.Logger) *gin.Engine {
 	r.RedirectFixedPath = false
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	r.Use(recovery(log), otelgin.Middleware(service), requestID, accessLog(log))
+	r.Use(recovery(log), otelgin.Middleware(service), requestID, accessLog(log), validUTF8)
 	r.NoRoute(func(c *gin.Context) { Abort(c, http.StatusNotFound, "not found") })
 	r.NoMethod(func(c *gin.Context) { Abort(c, http.StatusMethodNotAllowed, "method not allowed") })
 	return r
@@ -95,6 +96,35 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 			"request_id", RequestID(c),
 		)
 	}
+}
+
+// validUTF8 refuses (400) a request whose path or query is not UTF-8
+// (%ff, say): no text the services store can hold it, and PostgreSQL
+// rejects it (SQLSTATE 22021) — bad input, not a server error. Bodies need
+// no check: JSON decoding replaces invalid bytes.
+func validUTF8(c *gin.Context) {
+	if !utf8.ValidString(c.Request.URL.Path) {
+		Abort(c, http.StatusBadRequest, "the path is not valid UTF-8")
+		return
+	}
+	if raw := c.Request.URL.RawQuery; raw != "" {
+		for key, values := range c.Request.URL.Query() {
+			if !utf8.ValidString(key) || !allValid(values) {
+				Abort(c, http.StatusBadRequest, "the query is not valid UTF-8")
+				return
+			}
+		}
+	}
+	c.Next()
+}
+
+func allValid(values []string) bool {
+	for _, v := range values {
+		if !utf8.ValidString(v) {
+			return false
+		}
+	}
+	return true
 }
 
 func recovery(log *slog.Logger) gin.HandlerFunc {

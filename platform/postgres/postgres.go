@@ -5,6 +5,7 @@
 package postgres
 
 import (
+	"strings"
 	"context"
 	"database/sql"
 	"errors"
@@ -138,6 +139,15 @@ func Unavailable(err error) bool {
 			pgErr.Code == "57P03" || pgErr.Code == "53300"
 	}
 	return false
+}
+
+// BadData reports a data exception (SQLSTATE class 22: a character the
+// encoding cannot hold, a value out of range, text that is not a number…).
+// Input should never get this far — validation comes first — but when it
+// does, it is still bad input, never a server error.
+func BadData(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22")
 }
 
 // statementCounter exports the number of SQL statements sent as the metric

@@ -182,3 +182,40 @@ func TestNULCharactersAreRefusedAsBadInput(t *testing.T) {
 		t.Fatalf("a NUL search matched %d seminars", len(got))
 	}
 }
+
+// Bytes that are not UTF-8 in a query value or the path are bad input
+// (400 JSON), never a 500 from PostgreSQL (SQLSTATE 22021).
+func TestInvalidUTF8InTheQueryOrPathIs400(t *testing.T) {
+	a := participantAccount(t)
+	for _, path := range []string{
+		"/api/v1/seminar/?name=%ff",
+		"/api/v1/seminar/?name=%c3%28&order=earliest",
+		"/api/v1/seminar/?%ff=x",
+		"/api/v1/seminar/%ff/",
+		"/api/v1/user/%fe%ff/",
+	} {
+		expect(t, call(t, "GET", path, a.Token, nil), 400)
+	}
+	expect(t, call(t, "DELETE", "/api/v1/seminar/%ff/user/", a.Token, nil), 400)
+}
+
+// Every API answer is kept out of caches: each carries a token or
+// personal data.
+func TestAPIAnswersAreNeverStoredByCaches(t *testing.T) {
+	owner := instructorAccount(t)
+	id := idOf(newSeminar(t, owner, 5))
+	answers := []response{
+		call(t, "POST", "/api/v1/user/", "", map[string]any{"username": unique("cc"), "password": "pw", "email": "cc@example.com", "role": "participant"}),
+		call(t, "PUT", "/api/v1/user/login/", "", map[string]any{"username": owner.Username, "password": "pw-instructor"}),
+		call(t, "GET", "/api/v1/user/me/", owner.Token, nil),
+		call(t, "GET", "/api/v1/seminar/", owner.Token, nil),
+		call(t, "GET", seminarPath(id, ""), owner.Token, nil),
+		call(t, "GET", "/api/v1/seminar/", "", nil),           // 401
+		call(t, "GET", seminarPath(id+1000000, ""), owner.Token, nil), // 404
+	}
+	for i, r := range answers {
+		if got := r.Header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("answer %d (%d): Cache-Control %q, want no-store", i, r.Status, got)
+		}
+	}
+}

@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"bufio"
 	"compress/gzip"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -272,4 +276,72 @@ func eventually(cond func() bool) bool {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return false
+}
+
+// rawExchange sends bytes no HTTP client would and reads the answer: the
+// status code, the headers and the body.
+func rawExchange(t *testing.T, request string) (int, http.Header, []byte) {
+	t.Helper()
+	u, err := url.Parse(sys.gateway)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := u.Host
+	var conn net.Conn
+	if u.Scheme == "https" {
+		if u.Port() == "" {
+			host += ":443"
+		}
+		cfg := http.DefaultTransport.(*http.Transport).TLSClientConfig.Clone()
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		cfg.ServerName, cfg.NextProtos = u.Hostname(), []string{"http/1.1"}
+		conn, err = tls.Dial("tcp", host, cfg)
+	} else {
+		conn, err = net.Dial("tcp", host)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := conn.Write([]byte(request)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no HTTP answer to %.60q: %v", request, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, body
+}
+
+// What Nginx refuses before the gateway sees it is JSON too, with the
+// status that says why, and never stored by a cache.
+func TestRequestsNginxRefusesItselfAnswerJSON(t *testing.T) {
+	long := "/api/v1/seminar/?name=" + strings.Repeat("a", 10000)
+	cases := []struct {
+		name    string
+		request string
+		status  int
+	}{
+		{"a NUL in the path", "GET /api/v1/seminar/\x00x HTTP/1.1\r\nHost: localhost\r\n\r\n", 400},
+		{"a broken request line", "GARBAGE\r\n\r\n", 400},
+		{"a request line over the buffer", "GET " + long + " HTTP/1.1\r\nHost: localhost\r\n\r\n", 414},
+		{"a header over the buffer", "GET /api/v1/seminar/ HTTP/1.1\r\nHost: localhost\r\nX-Big: " + strings.Repeat("b", 10000) + "\r\n\r\n", 400},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			status, header, body := rawExchange(t, c.request)
+			var m map[string]any
+			if status != c.status || json.Unmarshal(body, &m) != nil || m["error"] == "" || m["error"] == nil {
+				t.Fatalf("%d %s, want %d with a JSON error", status, body, c.status)
+			}
+			if !strings.HasPrefix(header.Get("Content-Type"), "application/json") || header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("Content-Type %q, Cache-Control %q", header.Get("Content-Type"), header.Get("Cache-Control"))
+			}
+		})
+	}
 }

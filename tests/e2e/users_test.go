@@ -63,6 +63,7 @@ func TestSignupRejectsInvalidInputWithFieldMessages(t *testing.T) {
 		{"only first name", "last_name", func(b map[string]any) { b["first_name"] = "Davin" }},
 		{"digit in name", "first_name", func(b map[string]any) { b["first_name"], b["last_name"] = "Davin1", "Byeon" }},
 		{"accepted not boolean", "accepted", func(b map[string]any) { b["accepted"] = "yes" }},
+		{"accepted null", "accepted", func(b map[string]any) { b["accepted"] = nil }},
 		{"negative year", "year", func(b map[string]any) { b["role"], b["year"] = "instructor", -1 }},
 		{"fractional year", "year", func(b map[string]any) { b["role"], b["year"] = "instructor", 1.5 }},
 	}
@@ -252,6 +253,17 @@ func TestAnInstructorBecomesAParticipantOnce(t *testing.T) {
 		t.Fatalf("got %v", m)
 	}
 	expect(t, call(t, "POST", "/api/v1/user/participant/", a.Token, nil), 400)
+}
+
+func TestBecomingAParticipantWithAcceptedNullIs400(t *testing.T) {
+	a := instructorAccount(t)
+	m := expect(t, call(t, "POST", "/api/v1/user/participant/", a.Token, `{"accepted":null}`), 400).obj(t)
+	if fields, _ := m["fields"].(map[string]any); fields["accepted"] == nil {
+		t.Fatalf("no message for accepted: %v", m)
+	}
+	if me := expect(t, call(t, "GET", "/api/v1/user/me/", a.Token, nil), 200).obj(t); me["participant"] != nil {
+		t.Fatalf("a refused request created a participant profile: %v", me["participant"])
+	}
 }
 
 func TestANewParticipantProfileTakesEffectOnTheNextRequest(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/seminarhub/seminarhub/services/content/internal/store"
 	"github.com/seminarhub/seminarhub/services/content/migrations"
 	"github.com/seminarhub/seminarhub/testkit/concurrent"
+	"github.com/seminarhub/seminarhub/platform/postgres"
 	"github.com/seminarhub/seminarhub/testkit/pgtest"
 )
 
@@ -255,5 +256,16 @@ func TestListFiltersByNameCaseInsensitivelyAndOrders(t *testing.T) {
 	none := "%"
 	if got, _ := st.List(ctx, store.ListFilter{NameContains: &none}); len(got) != 0 {
 		t.Fatalf("a %% in the name matched %d seminars; it must be taken literally", len(got))
+	}
+}
+
+// Input the HTTP layer failed to refuse is still classified as bad data
+// (400 upstream), never as an outage or a bug.
+func TestTextPostgreSQLCannotHoldIsBadData(t *testing.T) {
+	st, _, _ := newStore(t)
+	name := "\xff"
+	_, err := st.List(context.Background(), store.ListFilter{NameContains: &name})
+	if err == nil || !postgres.BadData(err) || postgres.Unavailable(err) {
+		t.Fatalf("err %v: BadData %v, Unavailable %v", err, postgres.BadData(err), postgres.Unavailable(err))
 	}
 }

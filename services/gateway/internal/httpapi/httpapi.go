@@ -91,7 +91,7 @@ func New(log *slog.Logger, users Users, content Content, c *cache.Cache, ready *
 		c.JSON(http.StatusOK, gin.H{"version": buildinfo.Version, "commit": buildinfo.CommitOrVCS()})
 	})
 
-	v1 := r.Group("/api/v1")
+	v1 := r.Group("/api/v1", noStore)
 	v1.POST("/user", a.signup)
 	v1.PUT("/user/login", a.login)
 
@@ -111,6 +111,15 @@ func New(log *slog.Logger, users Users, content Content, c *cache.Cache, ready *
 }
 
 func (a *api) fail(c *gin.Context, err error) { httpx.Fail(c, a.log, err) }
+
+// noStore keeps every API answer out of every cache, browsers' included:
+// each carries a token or personal data (emails appear in users, seminars
+// and the list alike). Clients that keep their own copy can still ask
+// with If-None-Match.
+func noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
 
 // body reads the request body and checks that it is a JSON object (or
 // empty); the backend that owns the data validates the fields.

@@ -120,10 +120,7 @@ func ParseSignup(obj input.Object) (Signup, error) {
 	case RoleParticipant:
 		s.Role = RoleParticipant
 		s.University = freeText(r, "university", r.String("university"))
-		s.Accepted = true
-		if a := r.Bool("accepted"); a.Given() {
-			s.Accepted = a.Value
-		}
+		s.Accepted = accepted(r)
 	case RoleInstructor:
 		s.Role = RoleInstructor
 		s.Company = freeText(r, "company", r.String("company"))
@@ -139,11 +136,21 @@ func ParseSignup(obj input.Object) (Signup, error) {
 // ParseBecomeParticipant validates the body of "become a participant".
 func ParseBecomeParticipant(obj input.Object) (Participant, error) {
 	r := input.NewReader(obj)
-	p := Participant{University: freeText(r, "university", r.String("university")), Accepted: true}
-	if a := r.Bool("accepted"); a.Given() {
-		p.Accepted = a.Value
-	}
+	p := Participant{University: freeText(r, "university", r.String("university")), Accepted: accepted(r)}
 	return p, r.Err()
+}
+
+// accepted reads "accepted": true when absent, as the contract says; null
+// is not a boolean, and the contract's "may be null" does not cover it.
+func accepted(r *input.Reader) bool {
+	a := r.Bool("accepted")
+	if a.Set && a.Null {
+		r.Fail("accepted", "must be true or false")
+	}
+	if a.Given() {
+		return a.Value
+	}
+	return true
 }
 
 // Update applies a partial update to u. It returns the new password when the

@@ -180,3 +180,17 @@ func TestTokensAreLongRandomAndStoredOnlyAsDigests(t *testing.T) {
 		t.Fatal("digest is not deterministic")
 	}
 }
+
+func TestAcceptedNullIsRefusedOnSignupAndBecomingAParticipant(t *testing.T) {
+	_, err := account.ParseSignup(body(t, `{`+participantBase+`,"accepted":null}`))
+	fieldError(t, err, "accepted")
+	_, err = account.ParseBecomeParticipant(body(t, `{"university":"SNU","accepted":null}`))
+	fieldError(t, err, "accepted")
+}
+
+func TestAcceptedAbsentMeansAccepted(t *testing.T) {
+	p, err := account.ParseBecomeParticipant(body(t, `{"university":"SNU"}`))
+	if err != nil || !p.Accepted {
+		t.Fatalf("got %+v %v, want accepted", p, err)
+	}
+}

@@ -5,7 +5,6 @@
 package postgres
 
 import (
-	"strings"
 	"context"
 	"database/sql"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/exaring/otelpgx"

@@ -210,7 +210,7 @@ func TestAPIAnswersAreNeverStoredByCaches(t *testing.T) {
 		call(t, "GET", "/api/v1/user/me/", owner.Token, nil),
 		call(t, "GET", "/api/v1/seminar/", owner.Token, nil),
 		call(t, "GET", seminarPath(id, ""), owner.Token, nil),
-		call(t, "GET", "/api/v1/seminar/", "", nil),           // 401
+		call(t, "GET", "/api/v1/seminar/", "", nil),                   // 401
 		call(t, "GET", seminarPath(id+1000000, ""), owner.Token, nil), // 404
 	}
 	for i, r := range answers {

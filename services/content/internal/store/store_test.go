@@ -11,11 +11,11 @@ import (
 
 	"github.com/seminarhub/seminarhub/platform/input"
 	"github.com/seminarhub/seminarhub/platform/internalapi"
+	"github.com/seminarhub/seminarhub/platform/postgres"
 	"github.com/seminarhub/seminarhub/services/content/internal/seminar"
 	"github.com/seminarhub/seminarhub/services/content/internal/store"
 	"github.com/seminarhub/seminarhub/services/content/migrations"
 	"github.com/seminarhub/seminarhub/testkit/concurrent"
-	"github.com/seminarhub/seminarhub/platform/postgres"
 	"github.com/seminarhub/seminarhub/testkit/pgtest"
 )
 

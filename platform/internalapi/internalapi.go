@@ -28,6 +28,10 @@ const (
 	CallerIDHeader          = "X-Caller-ID"
 	CallerParticipantHeader = "X-Caller-Participant" // "", "accepted" or "pending"
 	CallerInstructorHeader  = "X-Caller-Instructor"  // "true" or ""
+	// SessionTokenHeader carries the caller's own token to the user
+	// service, on the one call that needs it (a password change keeps that
+	// session); no other call, and no other service, ever sees it.
+	SessionTokenHeader = "X-Session-Token"
 )
 
 // Caller is the authenticated user on whose behalf the gateway calls.
@@ -36,6 +40,9 @@ type Caller struct {
 	// Participant is "" (no participant profile), "accepted" or "pending".
 	Participant string
 	Instructor  bool
+	// Session is the caller's token, set by the gateway only on a call that
+	// needs it (SessionTokenHeader); empty everywhere else.
+	Session string
 }
 
 // Participation states of a caller.
@@ -52,6 +59,9 @@ func (c Caller) set(h http.Header) {
 	h.Set(CallerParticipantHeader, c.Participant)
 	if c.Instructor {
 		h.Set(CallerInstructorHeader, "true")
+	}
+	if c.Session != "" {
+		h.Set(SessionTokenHeader, c.Session)
 	}
 }
 

@@ -245,6 +245,32 @@ func TestAChangedPasswordIsTheOneThatLogsIn(t *testing.T) {
 	expect(t, call(t, "PUT", "/api/v1/user/login/", "", map[string]any{"username": a.Username, "password": "brand-new"}), 200)
 }
 
+// A new password ends every other session at once — including sessions
+// both gateway replicas remember — and keeps the one that changed it.
+func TestANewPasswordEndsEveryOtherSessionAtOnce(t *testing.T) {
+	a := participantAccount(t)
+	other := expect(t, call(t, "PUT", "/api/v1/user/login/", "", map[string]any{"username": a.Username, "password": "pw-participant"}), 200).obj(t)["token"].(string)
+	third := expect(t, call(t, "PUT", "/api/v1/user/login/", "", map[string]any{"username": a.Username, "password": "pw-participant"}), 200).obj(t)["token"].(string)
+	stranger := participantAccount(t)
+	if !sys.remote {
+		for _, socket := range []string{sys.socket, sys.socket2} {
+			warmOn(t, socket, "/api/v1/seminar/", other)
+		}
+	}
+	expect(t, call(t, "PUT", "/api/v1/user/me/", a.Token, map[string]any{"password": "brand-new-2"}), 200)
+	for i := 0; i < 4; i++ { // both replicas, twice
+		expect(t, call(t, "GET", "/api/v1/seminar/", other, nil), 401)
+		expect(t, call(t, "GET", "/api/v1/user/me/", third, nil), 401)
+		expect(t, call(t, "GET", "/api/v1/user/me/", a.Token, nil), 200)
+		expect(t, call(t, "GET", "/api/v1/user/me/", stranger.Token, nil), 200)
+	}
+	if !sys.remote {
+		for _, socket := range []string{sys.socket, sys.socket2} {
+			expect(t, onReplica(t, socket, "GET", "/api/v1/seminar/", other, nil), 401)
+		}
+	}
+}
+
 func TestAnInstructorBecomesAParticipantOnce(t *testing.T) {
 	a := instructorAccount(t)
 	m := expect(t, call(t, "POST", "/api/v1/user/participant/", a.Token, map[string]any{"university": "SNU", "accepted": "false"}), 201).obj(t)

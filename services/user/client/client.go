@@ -127,8 +127,16 @@ func (c *Client) User(ctx context.Context, caller internalapi.Caller, id int64) 
 	return u, c.c.Do(ctx, http.MethodGet, fmt.Sprintf("/internal/v1/users/%d", id), caller, nil, &u)
 }
 
-// Update applies a raw partial-update body to user id on behalf of caller.
-func (c *Client) Update(ctx context.Context, caller internalapi.Caller, id int64, body []byte) (u User, err error) {
+// Updated is the answer to an update: the user, and the sessions a new
+// password ended (hex SHA-256 digests of their tokens) for caches to forget.
+type Updated struct {
+	User
+	EndedSessions []string `json:"ended_sessions,omitempty"`
+}
+
+// Update applies a raw partial-update body to user id on behalf of caller
+// (whose Session, if set, survives a password change).
+func (c *Client) Update(ctx context.Context, caller internalapi.Caller, id int64, body []byte) (u Updated, err error) {
 	return u, c.c.Do(ctx, http.MethodPatch, fmt.Sprintf("/internal/v1/users/%d", id), caller, body, &u)
 }
 

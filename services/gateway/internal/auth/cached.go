@@ -61,9 +61,10 @@ func tokenHash(token string) string {
 	return hex.EncodeToString(d[:])
 }
 
-func tokenEntry(token string) cache.Entry {
-	h := tokenHash(token)
-	return cache.Entry{Key: "gateway:token:" + h, Gen: "gateway:token-gen:" + h}
+func tokenEntry(token string) cache.Entry { return tokenEntryOf(tokenHash(token)) }
+
+func tokenEntryOf(hash string) cache.Entry {
+	return cache.Entry{Key: "gateway:token:" + hash, Gen: "gateway:token-gen:" + hash}
 }
 
 // Authenticate resolves token to an identity. When this replica remembers
@@ -172,6 +173,17 @@ func (c *Cached) primeIdentity(ctx context.Context, id userclient.Identity) cach
 func (c *Cached) ForgetToken(ctx context.Context, token string) {
 	c.memory.Remove(tokenHash(token))
 	c.cache.Invalidate(ctx, tokenEntry(token).Gen)
+}
+
+// ForgetSessions retires the tokens of ended sessions, named by their
+// hex SHA-256 digests (what tokenHash computes), everywhere at once.
+func (c *Cached) ForgetSessions(ctx context.Context, digests []string) {
+	gens := make([]string, 0, len(digests))
+	for _, h := range digests {
+		c.memory.Remove(h)
+		gens = append(gens, tokenEntryOf(h).Gen)
+	}
+	c.cache.Invalidate(ctx, gens...)
 }
 
 // ForgetUser retires the identity of every token of a user (new profile,

@@ -35,7 +35,7 @@ type Users interface {
 	Login(ctx context.Context, body []byte) (userclient.Session, error)
 	Revoke(ctx context.Context, token string) error
 	User(ctx context.Context, caller internalapi.Caller, id int64) (userclient.User, error)
-	Update(ctx context.Context, caller internalapi.Caller, id int64, body []byte) (userclient.User, error)
+	Update(ctx context.Context, caller internalapi.Caller, id int64, body []byte) (userclient.Updated, error)
 	BecomeParticipant(ctx context.Context, caller internalapi.Caller, body []byte) (userclient.User, error)
 	Healthy(ctx context.Context) error
 }
@@ -224,15 +224,21 @@ func (a *api) updateUser(c *gin.Context) {
 	if !ok {
 		return
 	}
-	u, err := a.users.Update(c, me, me.UserID, raw)
+	// The user service keeps this session alive through a password change
+	// and ends every other one.
+	withSession := me
+	withSession.Session = auth.TokenOf(c)
+	u, err := a.users.Update(c, withSession, me.UserID, raw)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	// A password change must retire cached identities at once; other
-	// changes do not touch them, but telling them apart is not worth it.
+	// The sessions a new password ended must stop working at once, in
+	// every replica: their token generations go. The identity (profiles)
+	// may have changed too; telling which updates touch it is not worth it.
+	a.auth.ForgetSessions(c, u.EndedSessions)
 	a.auth.ForgetUser(c, me.UserID)
-	a.respondUser(c, http.StatusOK, me, u)
+	a.respondUser(c, http.StatusOK, me, u.User)
 }
 
 func (a *api) becomeParticipant(c *gin.Context) {

@@ -6,6 +6,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -245,7 +246,12 @@ func (a *api) update(c *gin.Context) {
 	if !ok {
 		return
 	}
-	u, err := a.store.UpdateUser(c, id, func(u *account.User) (string, error) {
+	// The session making the change survives a new password (and only it).
+	var keep []byte
+	if token := c.GetHeader(internalapi.SessionTokenHeader); token != "" {
+		keep = account.TokenDigest(token)
+	}
+	u, ended, err := a.store.UpdateUser(c, id, keep, func(u *account.User) (string, error) {
 		password, err := u.Update(obj)
 		if err != nil || password == "" {
 			return "", err
@@ -258,7 +264,11 @@ func (a *api) update(c *gin.Context) {
 	}
 	// After the commit, before the answer: the caller's next read is fresh.
 	a.cache.Invalidate(c, userGen(id))
-	c.JSON(http.StatusOK, toWire(u))
+	out := client.Updated{User: toWire(u)}
+	for _, d := range ended {
+		out.EndedSessions = append(out.EndedSessions, hex.EncodeToString(d))
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (a *api) becomeParticipant(c *gin.Context) {

@@ -187,11 +187,18 @@ func (s *Store) User(ctx context.Context, id int64) (account.User, error) {
 // UpdateUser locks the user's row, lets change decide (it returns a new
 // password hash, or "" to keep the old one), and writes the result. The lock
 // makes concurrent updates of one user apply one after the other instead of
-// silently overwriting each other's fields.
-func (s *Store) UpdateUser(ctx context.Context, id int64, change func(*account.User) (string, error)) (account.User, error) {
-	var u account.User
+// silently overwriting each other's fields. A new password ends every
+// session of the user but the one making the change (keepToken, a token
+// digest) in the same transaction — whoever knew the old password is out —
+// and their digests are returned, so caches can forget them at once.
+func (s *Store) UpdateUser(ctx context.Context, id int64, keepToken []byte, change func(*account.User) (string, error)) (account.User, [][]byte, error) {
+	var (
+		u     account.User
+		ended [][]byte
+	)
 	err := postgres.Tx(ctx, s.pool, readCommitted, func(tx pgx.Tx) error {
 		var err error
+		ended = nil // a retried transaction starts over
 		u, err = scanUser(tx.QueryRow(ctx, selectUser+` FOR UPDATE OF u`, id))
 		if err != nil {
 			return err
@@ -210,6 +217,15 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, change func(*account.U
 		if err != nil {
 			return err
 		}
+		if newHash != "" {
+			rows, err := tx.Query(ctx, `DELETE FROM tokens WHERE user_id = $1 AND digest IS DISTINCT FROM $2 RETURNING digest`, id, keepToken)
+			if err != nil {
+				return err
+			}
+			if ended, err = pgx.CollectRows(rows, pgx.RowTo[[]byte]); err != nil {
+				return err
+			}
+		}
 		if p := u.Participant; p != nil {
 			if _, err := tx.Exec(ctx, `UPDATE participants SET university = $2 WHERE user_id = $1`, id, p.University); err != nil {
 				return err
@@ -222,7 +238,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, change func(*account.U
 		}
 		return nil
 	})
-	return u, err
+	return u, ended, err
 }
 
 // AddParticipant gives a user a participant profile. The unique constraint on

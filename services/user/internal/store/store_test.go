@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -91,7 +92,7 @@ func TestARevokedTokenNoLongerIdentifies(t *testing.T) {
 func TestLoginFailsIfThePasswordChangedAfterVerification(t *testing.T) {
 	st, _, _ := newStore(t)
 	u, _ := signup(t, st, "u1")
-	_, err := st.UpdateUser(context.Background(), u.ID, func(*account.User) (string, error) { return "new-hash", nil })
+	_, _, err := st.UpdateUser(context.Background(), u.ID, nil, func(*account.User) (string, error) { return "new-hash", nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestRenamingToATakenUsernameChangesNothing(t *testing.T) {
 	st, _, _ := newStore(t)
 	signup(t, st, "taken")
 	u, _ := signup(t, st, "mine")
-	_, err := st.UpdateUser(context.Background(), u.ID, func(u *account.User) (string, error) {
+	_, _, err := st.UpdateUser(context.Background(), u.ID, nil, func(u *account.User) (string, error) {
 		u.Username, u.Email = "taken", "changed@x.io"
 		return "", nil
 	})
@@ -151,5 +152,48 @@ func TestSummariesIsOneStatementForAnyNumberOfUsers(t *testing.T) {
 	t.Logf("statements: summaries of 1 user=%d, of 30 users=%d", single, many)
 	if len(one) != 1 || len(all) != 30 || single != 1 || many != 1 {
 		t.Fatalf("got %d/%d users with %d/%d statements", len(one), len(all), single, many)
+	}
+}
+
+func TestANewPasswordEndsEverySessionButTheOneThatChangedIt(t *testing.T) {
+	st, _, _ := newStore(t)
+	ctx := context.Background()
+	u, current := signup(t, st, "u1")
+	other, otherDigest := account.NewToken()
+	if _, err := st.IssueToken(ctx, u.ID, "hash", otherDigest); err != nil {
+		t.Fatal(err)
+	}
+	_, stranger := signup(t, st, "u2")
+	_, ended, err := st.UpdateUser(ctx, u.ID, account.TokenDigest(current), func(*account.User) (string, error) { return "new-hash", nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ended) != 1 || !bytes.Equal(ended[0], otherDigest) {
+		t.Fatalf("ended sessions %x, want only the other one %x", ended, otherDigest)
+	}
+	if _, err := st.Identify(ctx, account.TokenDigest(current)); err != nil {
+		t.Fatalf("the session that changed the password ended: %v", err)
+	}
+	if _, err := st.Identify(ctx, account.TokenDigest(other)); !errors.Is(err, store.ErrUnauthenticated) {
+		t.Fatalf("another session survived the new password: %v", err)
+	}
+	if _, err := st.Identify(ctx, account.TokenDigest(stranger)); err != nil {
+		t.Fatalf("another user's session ended: %v", err)
+	}
+}
+
+func TestAnUpdateWithoutANewPasswordEndsNoSession(t *testing.T) {
+	st, _, _ := newStore(t)
+	ctx := context.Background()
+	u, _ := signup(t, st, "u1")
+	other, otherDigest := account.NewToken()
+	if _, err := st.IssueToken(ctx, u.ID, "hash", otherDigest); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.UpdateUser(ctx, u.ID, nil, func(u *account.User) (string, error) { u.Email = "new@b.co"; return "", nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Identify(ctx, account.TokenDigest(other)); err != nil {
+		t.Fatalf("a session ended without a password change: %v", err)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -29,6 +31,9 @@ func Fail(c *gin.Context, log *slog.Logger, err error) {
 			Abort(c, http.StatusNotFound, p.Message)
 		case problem.Unauthenticated:
 			Unauthorized(c, p.Message)
+		case problem.Throttled:
+			c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(p.RetryAfter.Seconds())))))
+			Abort(c, http.StatusTooManyRequests, p.Message)
 		default:
 			Abort(c, http.StatusInternalServerError, "internal server error")
 		}

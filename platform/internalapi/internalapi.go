@@ -152,12 +152,16 @@ func (c *Client) Do(ctx context.Context, method, path string, caller Caller, bod
 		}
 		return json.Unmarshal(payload, out)
 	}
-	return statusError(resp.StatusCode, payload, method, path)
+	return statusError(resp.StatusCode, resp.Header, payload, method, path)
 }
 
-func statusError(status int, payload []byte, method, path string) error {
+func statusError(status int, header http.Header, payload []byte, method, path string) error {
 	var body httpx.ErrorBody
 	_ = json.Unmarshal(payload, &body)
+	if status == http.StatusTooManyRequests && body.Error != "" {
+		wait, _ := strconv.Atoi(header.Get("Retry-After"))
+		return &problem.Error{Kind: problem.Throttled, Message: body.Error, RetryAfter: time.Duration(wait) * time.Second}
+	}
 	kinds := map[int]problem.Kind{
 		http.StatusBadRequest:   problem.Invalid,
 		http.StatusUnauthorized: problem.Unauthenticated,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Kind classifies a broken rule.
@@ -21,6 +22,8 @@ const (
 	NotFound
 	// Unauthenticated means no valid credentials (401).
 	Unauthenticated
+	// Throttled means too many attempts; try again after RetryAfter (429).
+	Throttled
 )
 
 // Error is a rule violation a person can read, optionally per field.
@@ -28,6 +31,8 @@ type Error struct {
 	Kind    Kind
 	Message string
 	Fields  map[string]string
+	// RetryAfter, for Throttled: when another attempt will be allowed.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -345,3 +345,42 @@ func TestRequestsNginxRefusesItselfAnswerJSON(t *testing.T) {
 		})
 	}
 }
+
+// A classroom behind one NAT address: 30 people sign up and log in within
+// a few seconds through the production configuration as shipped (the
+// shipped per-address limit, HTTPS), and every one of them gets in.
+func TestAClassroomBehindOneAddressAllGetIn(t *testing.T) {
+	sys.ownStack(t, "starts an edge of its own")
+	prod, err := sys.startEdge("edge-classroom", edgeOptions{mode: "production", upstream: "unix:" + sys.socket + " unix:" + sys.socket2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := trustingClient(t)
+	post := func(method, path, body string) int {
+		req, _ := http.NewRequest(method, prod.https+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 30; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := unique("student")
+			if s := post("POST", "/api/v1/user/", `{"username":"`+name+`","password":"pw","email":"s@example.com","role":"participant"}`); s != 201 {
+				t.Errorf("signup of student %d: %d", i, s)
+				return
+			}
+			if s := post("PUT", "/api/v1/user/login/", `{"username":"`+name+`","password":"pw"}`); s != 200 {
+				t.Errorf("login of student %d: %d", i, s)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -3,6 +3,8 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -307,5 +309,58 @@ func TestTrailingSlashIsOptionalAndNeverRedirects(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Fatalf("%s: %d", p, r.Status)
 		}
+	}
+}
+
+func login(t *testing.T, username, password string) response {
+	t.Helper()
+	return call(t, "PUT", "/api/v1/user/login/", "", map[string]any{"username": username, "password": password})
+}
+
+// Guessing one account's password is throttled whoever guesses: after the
+// burst every attempt — the right password too — is 429 with Retry-After
+// until the next attempt is due, a few seconds later.
+func TestLoginGuessingIsThrottledPerAccount(t *testing.T) {
+	a, bystander := participantAccount(t), participantAccount(t)
+	for i := 0; i < 10; i++ {
+		expect(t, login(t, a.Username, "wrong"), 403)
+	}
+	for _, password := range []string{"wrong", "pw-participant"} {
+		r := expect(t, login(t, a.Username, password), 429)
+		wait, err := strconv.Atoi(r.Header.Get("Retry-After"))
+		if err != nil || wait < 1 || wait > 6 {
+			t.Fatalf("Retry-After %q, want 1–6 seconds", r.Header.Get("Retry-After"))
+		}
+	}
+	expect(t, login(t, strings.ToUpper(a.Username), "wrong"), 429) // one count per account, any case
+	expect(t, login(t, bystander.Username, "pw-participant"), 200)
+}
+
+// Unknown usernames are counted and answered exactly like real ones, so
+// the answers reveal nothing about which accounts exist.
+func TestThrottlingTellsNothingAboutWhichAccountsExist(t *testing.T) {
+	real, ghost := participantAccount(t).Username, unique("ghost")
+	var answers [2][]string
+	for i, name := range []string{real, ghost} {
+		for j := 0; j < 11; j++ {
+			r := login(t, name, "wrong")
+			answers[i] = append(answers[i], fmt.Sprintf("%d %s", r.Status, r.obj(t)["error"]))
+		}
+	}
+	if fmt.Sprint(answers[0]) != fmt.Sprint(answers[1]) {
+		t.Fatalf("a real and an unknown account answer differently:\n%v\n%v", answers[0], answers[1])
+	}
+}
+
+// The owner's successful login forgets the failures before it.
+func TestASuccessfulLoginForgetsEarlierFailures(t *testing.T) {
+	a := participantAccount(t)
+	for round := 0; round < 2; round++ {
+		for i := 0; i < 9; i++ {
+			if r := login(t, a.Username, "wrong"); r.Status != 403 {
+				t.Fatalf("round %d, failure %d: %d %s", round, i+1, r.Status, r.Body)
+			}
+		}
+		expect(t, login(t, a.Username, "pw-participant"), 200)
 	}
 }

@@ -32,6 +32,10 @@ type Config struct {
 	// CacheTTL bounds how long a cached user (summary or whole object)
 	// lives; changes of the user retire it at once anyway.
 	CacheTTL time.Duration `env:"USER_CACHE_TTL" envDefault:"5m"`
+	// LoginAttempts is how many logins one account may try a minute (a
+	// burst of that many, then one every minute/LoginAttempts), counted in
+	// Redis across replicas; a successful login forgets the count.
+	LoginAttempts int `env:"LOGIN_ATTEMPTS_PER_MINUTE" envDefault:"10"`
 }
 
 // Validate fills the local defaults and checks what types alone cannot. The
@@ -45,6 +49,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CacheTTL <= 0 {
 		return config.Invalid("USER_CACHE_TTL", "must be positive")
+	}
+	if c.LoginAttempts < 1 {
+		return config.Invalid("LOGIN_ATTEMPTS_PER_MINUTE", "must be at least 1")
 	}
 	if c.TokenTTL < 0 {
 		return config.Invalid("TOKEN_TTL", "must not be negative")
@@ -61,6 +68,6 @@ func main() {
 	}
 	app.Backend("user", cfg.Base, cfg.Database, migrations.FS,
 		func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache, ready *server.Readiness) http.Handler {
-			return httpapi.New(log, cfg.Base, pool, store.New(pool, cfg.TokenTTL), c, cfg.CacheTTL, ready)
+			return httpapi.New(log, cfg.Base, pool, store.New(pool, cfg.TokenTTL), c, cfg.CacheTTL, cfg.LoginAttempts, ready)
 		})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/seminarhub/seminarhub/platform/httpx"
 	"github.com/seminarhub/seminarhub/platform/input"
 	"github.com/seminarhub/seminarhub/platform/internalapi"
+	"github.com/seminarhub/seminarhub/platform/problem"
 	"github.com/seminarhub/seminarhub/platform/server"
 	"github.com/seminarhub/seminarhub/services/user/client"
 	"github.com/seminarhub/seminarhub/services/user/internal/account"
@@ -27,10 +28,11 @@ import (
 )
 
 type api struct {
-	log   *slog.Logger
-	store *store.Store
-	cache *cache.Cache
-	ttl   time.Duration
+	log           *slog.Logger
+	store         *store.Store
+	cache         *cache.Cache
+	ttl           time.Duration
+	loginAttempts int // per account and minute
 }
 
 // userGen guards everything cached about one user — their summary (names
@@ -46,9 +48,10 @@ func userEntry(id int64) cache.Entry {
 	return cache.Entry{Key: "user:user:" + cache.Itoa(id), Gen: userGen(id)}
 }
 
-// New builds the service's HTTP handler. Cached answers live at most ttl.
-func New(log *slog.Logger, base config.Base, pool *pgxpool.Pool, st *store.Store, c *cache.Cache, ttl time.Duration, ready *server.Readiness) http.Handler {
-	a := &api{log: log, store: st, cache: c, ttl: ttl}
+// New builds the service's HTTP handler. Cached answers live at most ttl;
+// each account may try loginAttempts logins a minute.
+func New(log *slog.Logger, base config.Base, pool *pgxpool.Pool, st *store.Store, c *cache.Cache, ttl time.Duration, loginAttempts int, ready *server.Readiness) http.Handler {
+	a := &api{log: log, store: st, cache: c, ttl: ttl, loginAttempts: loginAttempts}
 	r := httpx.NewEngine("user", log)
 	httpx.Probes(r, ready, map[string]httpx.Check{"postgres": pool.Ping})
 
@@ -105,6 +108,15 @@ func (a *api) login(c *gin.Context) {
 		a.fail(c, account.ErrInvalidCredentials)
 		return
 	}
+	// Password guessing is throttled per account, whoever guesses and from
+	// wherever: every attempt counts, a success forgets the count. Unknown
+	// usernames are counted alike, so the answers tell nothing about
+	// which accounts exist. Refused attempts cost no password hashing.
+	throttle := account.LoginThrottleKey(username.Value)
+	if ok, wait := a.cache.Throttle(c, throttle, a.loginAttempts); !ok {
+		a.fail(c, &problem.Error{Kind: problem.Throttled, Message: "too many login attempts for this account, try again later", RetryAfter: wait})
+		return
+	}
 	id, hash, err := a.store.PasswordHash(c, username.Value)
 	if err != nil {
 		a.fail(c, err)
@@ -114,6 +126,7 @@ func (a *api) login(c *gin.Context) {
 		a.fail(c, account.ErrInvalidCredentials)
 		return
 	}
+	a.cache.ResetThrottle(c, throttle)
 	token, digest := account.NewToken()
 	u, err := a.store.IssueToken(c, id, hash, digest)
 	if err != nil {

@@ -10,8 +10,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 RUN="$ROOT/.run"
-LOGS="$RUN/logs"
-BIN="$RUN/bin"
+# SEMINARHUB_INSTANCE names a second, separate local system (its own data,
+# logs, socket — and ports, which the variables below move): the tests
+# start one to check that every signal stops everything.
+INSTANCE="${SEMINARHUB_INSTANCE:-dev}"
+STATE="$RUN"
+[ "$INSTANCE" = dev ] || STATE="$RUN/$INSTANCE-run"
+LOGS="$STATE/logs"
+BIN="$STATE/bin"
 mkdir -p "$LOGS" "$BIN"
 
 PG_PORT="${SEMINARHUB_PG_PORT:-55432}"
@@ -19,7 +25,7 @@ REDIS_PORT="${SEMINARHUB_REDIS_PORT:-56379}"
 EDGE_HTTP_PORT="${EDGE_HTTP_PORT:-58080}"
 EDGE_HTTPS_PORT="${EDGE_HTTPS_PORT:-58443}"
 # Nginx reaches the gateway over a unix socket, as in compose.
-GATEWAY_SOCKET="$RUN/gateway.sock"
+GATEWAY_SOCKET="$STATE/gateway.sock"
 USER_ADDR="${USER_ADDR:-127.0.0.1:58081}"
 CONTENT_ADDR="${CONTENT_ADDR:-127.0.0.1:58082}"
 
@@ -30,21 +36,33 @@ CONTENT_DB="postgres://seminarhub_content:dev-only-content-db-password@127.0.0.1
 
 pids=()
 cleanup() {
-  trap - INT TERM EXIT
+  # Ignored from here on, by this script and what it runs to stop things:
+  # a second Ctrl-C or TERM must not cut the stopping short and leave
+  # PostgreSQL and Redis running.
+  trap '' INT TERM HUP QUIT
+  trap - EXIT
+  set +e # stop everything even if one part fails
   echo
   echo "[run] stopping services"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  scripts/stack.sh pg-stop dev
-  scripts/stack.sh redis-stop dev-redis
-  echo "[run] stopped; data kept in .run/dev (make clean removes it)"
+  # In a session of their own: runuser (inside pg-stop) acts on a repeated
+  # TERM to our process group by killing what it runs.
+  setsid --wait scripts/stack.sh pg-stop "$INSTANCE" || echo "[run] PostgreSQL did not stop cleanly; make stop retries"
+  setsid --wait scripts/stack.sh redis-stop "$INSTANCE-redis" || echo "[run] Redis did not stop cleanly; make stop retries"
+  echo "[run] stopped; data kept in .run/$INSTANCE (make clean removes it)"
 }
+# Ctrl-C (INT), a supervisor or CI (TERM) and a closing terminal (HUP)
+# all stop everything this started. PostgreSQL and Redis run in sessions
+# of their own (they daemonize), so a signal to this process group does
+# not reach them: only this cleanup stops them — and bash skips EXIT
+# traps when an untrapped signal kills it, hence every signal is trapped.
 trap cleanup EXIT
-trap 'exit 0' INT TERM
+trap 'exit 0' INT TERM HUP QUIT
 
-scripts/stack.sh pg-start dev "$PG_PORT"
+scripts/stack.sh pg-start "$INSTANCE" "$PG_PORT"
 scripts/stack.sh pg-provision "$PG_PORT"
-scripts/stack.sh redis-start dev-redis "$REDIS_PORT"
+scripts/stack.sh redis-start "$INSTANCE-redis" "$REDIS_PORT"
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 
 echo "[run] building services"
@@ -74,7 +92,7 @@ fi
 
 # The edge: Nginx rendered from deploy/nginx (plain HTTP serves the site
 # locally; HTTPS with a generated localhost certificate beside it).
-EDGE_DIR="$RUN/edge"
+EDGE_DIR="$STATE/edge"
 EDGE_MODE=local EDGE_HTTP_PORT="$EDGE_HTTP_PORT" EDGE_HTTPS_PORT="$EDGE_HTTPS_PORT" \
   EDGE_UPSTREAM="unix:$GATEWAY_SOCKET" EDGE_WEB_ROOT="$WEB_ROOT" EDGE_TLS_DIR="$RUN/tls" \
   EDGE_AUTH_RATE="${EDGE_AUTH_RATE:-20r/s}" EDGE_LOG_DIR="$LOGS" scripts/edge.sh render "$EDGE_DIR"

@@ -143,13 +143,25 @@ redis_start() {
   exit 1
 }
 
+# running PID: alive and not a zombie (an exited daemon nobody has reaped
+# yet holds no port, but kill -0 still finds it).
+running() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "${state#Z}" = "$state" ]
+}
+
 redis_stop() {
-  local dir="$RUN/$1"
-  if [ -f "$dir/redis.pid" ] && kill -0 "$(cat "$dir/redis.pid")" 2>/dev/null; then
+  local dir="$RUN/$1" pid
+  [ -f "$dir/redis.pid" ] || return 0
+  pid=$(cat "$dir/redis.pid")
+  if running "$pid"; then
     log "stopping Redis '$1'"
-    kill "$(cat "$dir/redis.pid")"
-    for _ in $(seq 1 50); do
-      kill -0 "$(cat "$dir/redis.pid" 2>/dev/null)" 2>/dev/null || break
+    kill "$pid" 2>/dev/null || true
+    # Waits for the process, not the pid file: Redis removes that before
+    # it closes its port.
+    for _ in $(seq 1 100); do
+      running "$pid" || break
       sleep 0.1
     done
   fi

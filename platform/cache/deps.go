@@ -2,10 +2,14 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sort"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // DepsHeader carries an internal answer's Deps from a backend to the
@@ -189,4 +193,52 @@ func (c *Cache) Current(ctx context.Context, deps ...Deps) []bool {
 		}
 	}
 	return out
+}
+
+// Keep stores value under key for ttl as it is, outside the generation
+// scheme: for values whose validity the reader checks itself (say, with
+// Deps stored inside and Current). Best effort, like everything here.
+func (c *Cache) Keep(ctx context.Context, key string, value []byte, ttl time.Duration) {
+	if !c.usable(ctx) {
+		return
+	}
+	if err := c.rdb.Set(context.WithoutCancel(ctx), key, value, ttl).Err(); err != nil {
+		c.failed(ctx, "keep", err)
+	}
+}
+
+// Kept returns what Keep stored under key, if Redis has it.
+func (c *Cache) Kept(ctx context.Context, key string) ([]byte, bool) {
+	if !c.usable(ctx) {
+		return nil, false
+	}
+	v, err := c.rdb.Get(ctx, key).Bytes()
+	if err != nil {
+		if !errors.Is(err, redis.Nil) && ctx.Err() == nil {
+			c.failed(ctx, "kept", err)
+		}
+		return nil, false
+	}
+	return v, true
+}
+
+// Generations reads the current tokens of generation keys in one round
+// trip ("" for a key Redis does not have); ok is false when Redis could
+// not be asked.
+func (c *Cache) Generations(ctx context.Context, keys ...string) (tokens []string, ok bool) {
+	if !c.usable(ctx) || len(keys) == 0 {
+		return nil, false
+	}
+	res, err := c.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		if ctx.Err() == nil {
+			c.failed(ctx, "generations", err)
+		}
+		return nil, false
+	}
+	tokens = make([]string, len(res))
+	for i, v := range res {
+		tokens[i], _ = v.(string)
+	}
+	return tokens, true
 }

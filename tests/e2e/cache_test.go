@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"bytes"
 	"compress/gzip"
 	"fmt"
@@ -390,4 +391,43 @@ func TestTheReadsAreSentGzippedToClientsThatAcceptIt(t *testing.T) {
 	if zipTag == plainResp.Header.Get("ETag") {
 		t.Fatal("the gzipped and plain answers share one strong ETag")
 	}
+}
+
+// While the user database is down, a session that was working keeps
+// reading what the caches can answer — past the moment its cached identity
+// expires, through the stale-if-error copy — while writes fail with 503,
+// and a token logged out before the outage stays refused.
+func TestASessionKeepsReadingWhileTheUserDatabaseIsDown(t *testing.T) {
+	sys.ownStack(t, "cuts the user database and edits Redis")
+	p, gone := participantAccount(t), participantAccount(t)
+	listUntil(t, p.Token, "", "HIT")
+	listUntil(t, gone.Token, "", "HIT")
+	expect(t, call(t, "POST", "/api/v1/user/logout/", gone.Token, nil), 200)
+
+	sys.dbProxy["user"].cut()
+	defer restoreDatabases(t, p)
+	// Where IDENTITY_TTL would take us: no cached token or identity entry.
+	ctx := context.Background()
+	rdb := sys.redis.Client(t)
+	for _, pattern := range []string{"gateway:token:*", "gateway:identity:*"} {
+		keys, err := rdb.Keys(ctx, pattern).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) > 0 {
+			if err := rdb.Del(ctx, keys...).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Past MEMORY_MAX_AGE (1 s here), so each replica resolves the token
+	// again and finds the user service unable to answer.
+	for until := time.Now().Add(2500 * time.Millisecond); time.Now().Before(until); time.Sleep(100 * time.Millisecond) {
+		expect(t, call(t, "GET", "/api/v1/seminar/", p.Token, nil), 200)
+	}
+	if !eventually(func() bool { return strings.Contains(gatewayLog(), "stale-if-error") }) {
+		t.Fatal("the list was served, but not through the stale-if-error identity")
+	}
+	expect(t, call(t, "GET", "/api/v1/seminar/", gone.Token, nil), 401)
+	expect(t, call(t, "PUT", "/api/v1/user/me/", p.Token, map[string]any{"email": "new@example.com"}), 503)
 }

@@ -8,8 +8,11 @@ import (
 )
 
 // proxy is a TCP relay in front of PostgreSQL. Cutting it drops every
-// connection and refuses new ones, the way an unreachable database looks to
-// a service; restoring it lets the service recover on its own.
+// connection and closes each new one at once, the way an unreachable
+// database looks to a service; restoring it lets the service recover on
+// its own. The port stays bound throughout: released, the kernel may hand
+// it to an outgoing connection as its source port, and restoring would
+// fail with "address already in use".
 type proxy struct {
 	dsn    string
 	target string
@@ -56,6 +59,13 @@ func (p *proxy) accept(ln net.Listener) {
 }
 
 func (p *proxy) relay(client net.Conn) {
+	p.mu.Lock()
+	down := p.down
+	p.mu.Unlock()
+	if down {
+		_ = client.Close()
+		return
+	}
 	server, err := net.Dial("tcp", p.target)
 	if err != nil {
 		_ = client.Close()
@@ -75,24 +85,26 @@ func (p *proxy) relay(client net.Conn) {
 	_ = client.Close()
 }
 
-// cut closes the listener and every relayed connection.
+// cut closes every relayed connection and, until restore, each new one.
 func (p *proxy) cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.down = true
-	_ = p.ln.Close()
 	for c := range p.conns {
 		_ = c.Close()
 	}
 	p.conns = map[net.Conn]bool{}
 }
 
-// restore listens again on the same address.
+// restore relays again.
 func (p *proxy) restore() error {
 	p.mu.Lock()
 	p.down = false
 	p.mu.Unlock()
-	return p.listen(p.addr)
+	return nil
 }
 
-func (p *proxy) close() { p.cut() }
+func (p *proxy) close() {
+	p.cut()
+	_ = p.ln.Close()
+}

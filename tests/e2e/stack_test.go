@@ -193,7 +193,9 @@ func startStack() (*stack, error) {
 		}
 	}
 	s.profiler = freeAddr()
-	backends := []string{"USER_SERVICE_URL=http://" + addrs["user"], "CONTENT_SERVICE_URL=http://" + addrs["content"]}
+	// Remembered identities and answers are re-checked through Redis after
+	// a second instead of five, so tests reach the slower paths quickly.
+	backends := []string{"USER_SERVICE_URL=http://" + addrs["user"], "CONTENT_SERVICE_URL=http://" + addrs["content"], "MEMORY_MAX_AGE=1s"}
 	s.env["gateway"] = append(append(common, "HTTP_ADDR="+addrs["gateway"], "DEBUG_ADDR="+s.profiler), backends...)
 	s.env["gateway2"] = append(append(common, "HTTP_ADDR="+addrs["gateway2"]), backends...)
 	s.user, s.content = "http://"+addrs["user"], "http://"+addrs["content"]

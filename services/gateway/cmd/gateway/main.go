@@ -39,6 +39,10 @@ type Config struct {
 	AnswerEntries   int           `env:"ANSWER_MEMORY_ENTRIES" envDefault:"2000"`
 	IdentityEntries int           `env:"IDENTITY_MEMORY_ENTRIES" envDefault:"10000"`
 	MemoryMaxAge    time.Duration `env:"MEMORY_MAX_AGE" envDefault:"5s"`
+	// StaleIdentity: while the user service cannot answer, a token resolved
+	// within this long is still honoured unless logout, a new password or a
+	// profile change retired it since (stale-if-error); 0 turns it off.
+	StaleIdentity time.Duration `env:"STALE_IDENTITY_WINDOW" envDefault:"15m"`
 }
 
 // Validate fills the local defaults and checks what types alone cannot.
@@ -62,6 +66,9 @@ func (c *Config) Validate() error {
 	}
 	if c.IdentityEntries < 1 {
 		return config.Invalid("IDENTITY_MEMORY_ENTRIES", "must be at least 1")
+	}
+	if c.StaleIdentity < 0 {
+		return config.Invalid("STALE_IDENTITY_WINDOW", "must not be negative")
 	}
 	if c.MemoryMaxAge <= 0 {
 		return config.Invalid("MEMORY_MAX_AGE", "must be positive")
@@ -88,7 +95,7 @@ func main() {
 		defer closeCache()
 		ready := &server.Readiness{}
 		return app.Serve(ctx, log, cfg.Base, ready, httpapi.New(log, users, content, c, ready, httpapi.Memory{
-			IdentityTTL: cfg.IdentityTTL, Answers: cfg.AnswerEntries, Identities: cfg.IdentityEntries, MaxAge: cfg.MemoryMaxAge,
+			IdentityTTL: cfg.IdentityTTL, Answers: cfg.AnswerEntries, Identities: cfg.IdentityEntries, MaxAge: cfg.MemoryMaxAge, StaleIdentity: cfg.StaleIdentity,
 		}))
 	}})
 }

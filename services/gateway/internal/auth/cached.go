@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +14,8 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/seminarhub/seminarhub/platform/cache"
+	"github.com/seminarhub/seminarhub/platform/httpx"
+	"github.com/seminarhub/seminarhub/platform/problem"
 	userclient "github.com/seminarhub/seminarhub/services/user/client"
 )
 
@@ -29,30 +33,41 @@ import (
 // it resolved, with the generations they were read under, and trusts one
 // only after checking those generations in a single round trip
 // (Authenticate) — the same round trip that checks a remembered answer.
+//
+// While the user service cannot answer (its database is down), a token this
+// gateway resolved within the last staleFor is still honoured — if nothing
+// that retires it (logout, a new password, a changed profile) happened
+// since, which the same generations show: stale-if-error, so sessions keep
+// reading what the caches can answer during an outage, and every write
+// fails with 503 as it must.
 type Cached struct {
-	users  Identifier
-	cache  *cache.Cache
-	ttl    time.Duration
-	memory *lru.Cache[string, remembered]
-	maxAge time.Duration
+	users    Identifier
+	cache    *cache.Cache
+	log      *slog.Logger
+	ttl      time.Duration
+	memory   *lru.Cache[string, remembered]
+	maxAge   time.Duration
+	staleFor time.Duration
 }
 
 // remembered is an identity this replica resolved, and what it depends on.
 type remembered struct {
-	id   userclient.Identity
-	deps cache.Deps
-	at   time.Time
+	id      userclient.Identity
+	deps    cache.Deps
+	at      time.Time
+	staleAt time.Time // when its stale-if-error copy was last written
 }
 
 // NewCached wraps users with a cache whose Redis entries live at most ttl;
 // up to size identities are also remembered in memory, each for at most
-// maxAge (and never longer than ttl).
-func NewCached(users Identifier, c *cache.Cache, ttl time.Duration, size int, maxAge time.Duration) *Cached {
+// maxAge (and never longer than ttl); a resolved identity stands in for
+// an unreachable user service for up to staleFor.
+func NewCached(users Identifier, c *cache.Cache, log *slog.Logger, ttl time.Duration, size int, maxAge, staleFor time.Duration) *Cached {
 	memory, err := lru.New[string, remembered](size)
 	if err != nil {
 		panic(err) // only for size <= 0, which config validation rules out
 	}
-	return &Cached{users: users, cache: c, ttl: ttl, memory: memory, maxAge: min(maxAge, ttl)}
+	return &Cached{users: users, cache: c, log: log, ttl: ttl, memory: memory, maxAge: min(maxAge, ttl), staleFor: staleFor}
 }
 
 // tokenHash names a token in Redis and in memory: never the token itself.
@@ -93,8 +108,25 @@ func identityEntry(userID int64) cache.Entry {
 	return cache.Entry{Key: "gateway:identity:" + id, Gen: "gateway:identity-gen:" + id}
 }
 
-// Identify implements Identifier.
+// Identify implements Identifier: through the caches, and when the user
+// service is unreachable, from the stale-if-error copy.
 func (c *Cached) Identify(ctx context.Context, token string) (userclient.Identity, error) {
+	id, err := c.identify(ctx, token)
+	if !errors.Is(err, httpx.ErrUnavailable) {
+		return id, err
+	}
+	stale, staleErr := c.stale(ctx, token)
+	if staleErr != nil {
+		if errors.Is(staleErr, httpx.ErrUnavailable) {
+			return id, err // the user service's own failure says more
+		}
+		return id, staleErr
+	}
+	c.log.WarnContext(ctx, "user service unavailable: honouring a recent identity (stale-if-error)", "user_id", stale.UserID)
+	return stale, nil
+}
+
+func (c *Cached) identify(ctx context.Context, token string) (userclient.Identity, error) {
 	var fresh *userclient.Identity
 	uid, tokenOutcome, err := c.cache.Load(ctx, "token", tokenEntry(token), c.ttl, func(ctx context.Context) ([]byte, error) {
 		id, err := c.users.Identify(ctx, token)
@@ -136,15 +168,86 @@ func (c *Cached) Identify(ctx context.Context, token string) (userclient.Identit
 	if err := json.Unmarshal(raw, &id); err != nil {
 		return userclient.Identity{}, err
 	}
-	c.remember(token, id, cache.Merge(tokenOutcome.Deps, idOutcome.Deps))
+	c.remember(ctx, token, id, cache.Merge(tokenOutcome.Deps, idOutcome.Deps))
 	return id, nil
 }
 
-// remember keeps an identity in memory if it can be checked later.
-func (c *Cached) remember(token string, id userclient.Identity, deps cache.Deps) {
-	if deps != nil {
-		c.memory.Add(tokenHash(token), remembered{id: id, deps: deps, at: time.Now()})
+// remember keeps an identity in memory if it can be checked later, and
+// refreshes its stale-if-error copy in Redis about once a minute.
+func (c *Cached) remember(ctx context.Context, token string, id userclient.Identity, deps cache.Deps) {
+	if deps == nil {
+		return
 	}
+	h := tokenHash(token)
+	r := remembered{id: id, deps: deps, at: time.Now()}
+	if old, ok := c.memory.Peek(h); ok && old.deps.String() == deps.String() {
+		r.staleAt = old.staleAt
+	}
+	if c.staleFor > 0 && time.Since(r.staleAt) > staleRefresh {
+		if raw, err := json.Marshal(staleCopy{Identity: id, Deps: deps}); err == nil {
+			c.cache.Keep(ctx, staleKey(h), raw, c.staleFor)
+			r.staleAt = time.Now()
+		}
+	}
+	c.memory.Add(h, r)
+}
+
+// staleRefresh is how often an active session's stale-if-error copy is
+// rewritten: its window is staleFor from the last write.
+const staleRefresh = time.Minute
+
+// staleCopy is an identity kept for stale-if-error, with the generations
+// that say whether it may still be honoured.
+type staleCopy struct {
+	Identity userclient.Identity `json:"identity"`
+	Deps     cache.Deps          `json:"deps"`
+}
+
+func staleKey(hash string) string { return "gateway:identity-stale:" + hash }
+
+// errRevoked answers a token whose session is known to have ended.
+var errRevoked = problem.New(problem.Unauthenticated, "invalid or revoked token")
+
+// stale decides from token's stale-if-error copy while the user service
+// cannot: every generation unchanged → honour it; the token's own
+// generation replaced (a logout, a new password) → revoked; anything else
+// (a changed profile, an evicted key, no copy) → unknown, the caller's 503.
+func (c *Cached) stale(ctx context.Context, token string) (userclient.Identity, error) {
+	unknown := fmt.Errorf("%w: no recent identity to stand in", httpx.ErrUnavailable)
+	if c.staleFor <= 0 {
+		return userclient.Identity{}, unknown
+	}
+	h := tokenHash(token)
+	raw, ok := c.cache.Kept(ctx, staleKey(h))
+	if !ok {
+		return userclient.Identity{}, unknown
+	}
+	var s staleCopy
+	if json.Unmarshal(raw, &s) != nil || s.Deps == nil {
+		return userclient.Identity{}, unknown
+	}
+	keys := make([]string, 0, len(s.Deps))
+	for k := range s.Deps {
+		keys = append(keys, k)
+	}
+	now, ok := c.cache.Generations(ctx, keys...)
+	if !ok {
+		return userclient.Identity{}, unknown
+	}
+	current := true
+	for i, k := range keys {
+		if now[i] == s.Deps[k] {
+			continue
+		}
+		if k == tokenEntryOf(h).Gen && now[i] != "" {
+			return userclient.Identity{}, errRevoked
+		}
+		current = false
+	}
+	if !current {
+		return userclient.Identity{}, unknown
+	}
+	return s.Identity, nil
 }
 
 // Remember caches a token issued by signup or login together with the
@@ -156,7 +259,7 @@ func (c *Cached) remember(token string, id userclient.Identity, deps cache.Deps)
 func (c *Cached) Remember(ctx context.Context, token string, id userclient.Identity, signup bool) {
 	tokenDeps := c.cache.Prime(ctx, tokenEntry(token), c.ttl, []byte(cache.Itoa(id.UserID)))
 	if signup || id.Participant != nil {
-		c.remember(token, id, cache.Merge(tokenDeps, c.primeIdentity(ctx, id)))
+		c.remember(ctx, token, id, cache.Merge(tokenDeps, c.primeIdentity(ctx, id)))
 	}
 }
 

@@ -69,6 +69,9 @@ type Memory struct {
 	IdentityTTL         time.Duration
 	Answers, Identities int
 	MaxAge              time.Duration
+	// StaleIdentity is how long a resolved identity is honoured while the
+	// user service cannot answer (see auth.Cached).
+	StaleIdentity time.Duration
 }
 
 var (
@@ -81,7 +84,7 @@ var (
 func New(log *slog.Logger, users Users, content Content, c *cache.Cache, ready *server.Readiness, m Memory) http.Handler {
 	a := &api{
 		log: log, users: users, content: content, cache: c,
-		auth:    auth.NewCached(users, c, m.IdentityTTL, m.Identities, m.MaxAge),
+		auth:    auth.NewCached(users, c, log, m.IdentityTTL, m.Identities, m.MaxAge, m.StaleIdentity),
 		answers: answers.NewStore(m.Answers, m.MaxAge),
 	}
 	r := httpx.NewEngine("gateway", log)

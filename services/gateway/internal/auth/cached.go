@@ -2,12 +2,12 @@ package auth
 
 import (
 	"context"
-	"errors"
-	"log/slog"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 

@@ -28,6 +28,10 @@ EDGE_HTTPS_PORT="${EDGE_HTTPS_PORT:-58443}"
 GATEWAY_SOCKET="$STATE/gateway.sock"
 USER_ADDR="${USER_ADDR:-127.0.0.1:58081}"
 CONTENT_ADDR="${CONTENT_ADDR:-127.0.0.1:58082}"
+# Probes and metrics, apart from the APIs (README: Operations).
+GATEWAY_OPS="${GATEWAY_OPS:-127.0.0.1:58090}"
+USER_OPS="${USER_OPS:-127.0.0.1:58091}"
+CONTENT_OPS="${CONTENT_OPS:-127.0.0.1:58092}"
 
 # Local development secrets only (see README: production refuses them).
 export INTERNAL_SECRET="${INTERNAL_SECRET:-dev-only-internal-secret}"
@@ -76,9 +80,9 @@ start() {
   env "$@" "$BIN/$name" >>"$LOGS/$name.log" 2>&1 &
   pids+=($!)
 }
-start user HTTP_ADDR="$USER_ADDR" DATABASE_URL="$USER_DB"
-start content HTTP_ADDR="$CONTENT_ADDR" DATABASE_URL="$CONTENT_DB"
-start gateway HTTP_ADDR="unix:$GATEWAY_SOCKET" USER_SERVICE_URL="http://$USER_ADDR" CONTENT_SERVICE_URL="http://$CONTENT_ADDR"
+start user HTTP_ADDR="$USER_ADDR" OPS_ADDR="$USER_OPS" DATABASE_URL="$USER_DB"
+start content HTTP_ADDR="$CONTENT_ADDR" OPS_ADDR="$CONTENT_OPS" DATABASE_URL="$CONTENT_DB"
+start gateway HTTP_ADDR="unix:$GATEWAY_SOCKET" OPS_ADDR="$GATEWAY_OPS" USER_SERVICE_URL="http://$USER_ADDR" CONTENT_SERVICE_URL="http://$CONTENT_ADDR"
 
 # The front end, built when its sources changed.
 WEB_ROOT="$ROOT/web/dist"
@@ -99,7 +103,7 @@ EDGE_MODE=local EDGE_HTTP_PORT="$EDGE_HTTP_PORT" EDGE_HTTPS_PORT="$EDGE_HTTPS_PO
 "$(scripts/edge.sh bin)" -p "$EDGE_DIR" -c "$EDGE_DIR/nginx.conf" -g "daemon off;" >>"$LOGS/edge.log" 2>&1 &
 pids+=($!)
 
-for addr in "$USER_ADDR" "$CONTENT_ADDR"; do
+for addr in "$USER_OPS" "$CONTENT_OPS"; do
   for _ in $(seq 1 100); do
     curl -fsS "http://$addr/readyz" >/dev/null 2>&1 && break
     sleep 0.1

@@ -141,6 +141,14 @@ func TestEveryDeploymentHasProbesResourcesAndALockedDownSecurityContext(t *testi
 				if ours(d) && (c.StartupProbe == nil || c.Lifecycle == nil || c.Lifecycle.PreStop == nil) {
 					t.Errorf("%s/%s: startup probe and preStop pause are required", d.Name, c.Name)
 				}
+				// Probes go to the ops listener, never the API's (OPS_ADDR).
+				if ours(d) && d.Name != "edge" {
+					for _, p := range []*corev1.Probe{c.StartupProbe, c.ReadinessProbe, c.LivenessProbe} {
+						if p != nil && (p.HTTPGet == nil || p.HTTPGet.Port.String() != "ops") {
+							t.Errorf("%s/%s: a probe does not target the ops port", d.Name, c.Name)
+						}
+					}
+				}
 			}
 			if ours(d) {
 				if pod.TerminationGracePeriodSeconds == nil || *pod.TerminationGracePeriodSeconds < 30 {
@@ -372,7 +380,7 @@ func TestTheConfigurationTheBinariesNeedIsPresent(t *testing.T) {
 					required = append(required, "DATABASE_URL", "DB_MAX_CONNS")
 				}
 				if c.Name != "migrate" {
-					required = append(required, "HTTP_ADDR")
+					required = append(required, "HTTP_ADDR", "OPS_ADDR")
 				}
 				for _, k := range required {
 					if !env[k] {

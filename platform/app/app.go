@@ -20,6 +20,7 @@ import (
 
 	"github.com/seminarhub/seminarhub/platform/buildinfo"
 	"github.com/seminarhub/seminarhub/platform/config"
+	"github.com/seminarhub/seminarhub/platform/httpx"
 	"github.com/seminarhub/seminarhub/platform/logging"
 	"github.com/seminarhub/seminarhub/platform/server"
 	"github.com/seminarhub/seminarhub/platform/telemetry"
@@ -44,7 +45,7 @@ func Main(service string, base config.Base, commands map[string]Command) {
 		name = os.Args[1]
 	}
 	if name == "healthcheck" {
-		exit(healthcheck(base.Addr))
+		exit(healthcheck(base.OpsAddr))
 	}
 	cmd, ok := commands[name]
 	if !ok {
@@ -83,11 +84,15 @@ func Main(service string, base config.Base, commands map[string]Command) {
 // logging.Buffer).
 const logFlushPeriod = 200 * time.Millisecond
 
-// Serve runs handler on base.Addr until ctx ends, then drains.
-func Serve(ctx context.Context, log *slog.Logger, base config.Base, ready *server.Readiness, handler http.Handler) error {
+// Serve runs handler on base.Addr and the probes and metrics on
+// base.OpsAddr until ctx ends, then drains; ready fails while draining or
+// while one of checks does.
+func Serve(ctx context.Context, log *slog.Logger, base config.Base, handler http.Handler, checks map[string]httpx.Check) error {
+	ready := &server.Readiness{}
 	srv := server.NewHTTPServer(handler, log)
 	return server.Run(ctx, log, srv, ready, server.Options{
 		Addr: base.Addr, DrainDelay: base.DrainDelay, ShutdownTimeout: base.ShutdownTimeout,
+		Ops: httpx.OpsHandler(ready, checks), OpsAddr: base.OpsAddr,
 	})
 }
 

@@ -10,12 +10,12 @@ import (
 
 	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/config"
+	"github.com/seminarhub/seminarhub/platform/httpx"
 	"github.com/seminarhub/seminarhub/platform/postgres"
-	"github.com/seminarhub/seminarhub/platform/server"
 )
 
 // Routes builds a backend's handler from its pool and cache.
-type Routes func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache, ready *server.Readiness) http.Handler
+type Routes func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache) http.Handler
 
 // Backend is Main for a service that owns a PostgreSQL database: "serve"
 // runs routes on a pool, "migrate" applies the embedded migrations.
@@ -32,8 +32,7 @@ func Backend(service string, base config.Base, db config.Database, migrations fs
 				return err
 			}
 			defer closeCache()
-			ready := &server.Readiness{}
-			return Serve(ctx, log, base, ready, routes(log, pool, c, ready))
+			return Serve(ctx, log, base, routes(log, pool, c), map[string]httpx.Check{"postgres": pool.Ping})
 		},
 		"migrate": func(ctx context.Context, log *slog.Logger) error {
 			pool, err := postgres.Open(ctx, db.URL, 2)

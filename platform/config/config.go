@@ -95,9 +95,11 @@ func envKey(t reflect.Type, field string) string {
 type Base struct {
 	// Environment is "development" or "production"; production refuses the
 	// built-in dev secrets.
-	Environment string     `env:"SEMINARHUB_ENV" envDefault:"development"`
-	Addr        string     `env:"HTTP_ADDR"`
-	LogLevel    slog.Level `env:"LOG_LEVEL" envDefault:"info"`
+	Environment string `env:"SEMINARHUB_ENV" envDefault:"development"`
+	Addr        string `env:"HTTP_ADDR"`
+	// OpsAddr serves /healthz, /readyz and /metrics, apart from the API.
+	OpsAddr  string     `env:"OPS_ADDR"`
+	LogLevel slog.Level `env:"LOG_LEVEL" envDefault:"info"`
 	// DrainDelay: how long /readyz fails before the listener closes on SIGTERM.
 	DrainDelay      time.Duration `env:"DRAIN_DELAY" envDefault:"0s"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
@@ -119,6 +121,9 @@ type Base struct {
 
 // Validate checks the shared settings.
 func (b *Base) Validate() error {
+	if b.OpsAddr == "" || b.OpsAddr == b.Addr {
+		return Invalid("OPS_ADDR", "must be an address of its own for probes and metrics (not HTTP_ADDR %q)", b.Addr)
+	}
 	if b.Environment != "development" && b.Environment != "production" {
 		return Invalid("SEMINARHUB_ENV", "must be development or production, not %q", b.Environment)
 	}

@@ -14,6 +14,21 @@ import (
 // Check is one dependency readiness needs (the database, a backend).
 type Check func(ctx context.Context) error
 
+// OpsHandler answers what the platform and operators ask a process —
+// /healthz, /readyz, /metrics — on a listener of its own (OPS_ADDR), never
+// beside the API: the API's listener is reachable by every caller of the
+// service, the ops listener only by what needs it (kubelet probes, the
+// metrics scraper; see deploy/k8s network policies). Probes are not
+// access-logged: they come every few seconds and say nothing.
+func OpsHandler(ready *server.Readiness, checks map[string]Check) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.CustomRecovery(func(c *gin.Context, _ any) { Abort(c, http.StatusInternalServerError, "internal server error") }))
+	Probes(r, ready, checks)
+	r.NoRoute(func(c *gin.Context) { Abort(c, http.StatusNotFound, "not found") })
+	return r
+}
+
 // Probes registers /metrics (Prometheus), /healthz (the process answers; nothing outside it is
 // checked, so a database outage never restarts pods) and /readyz (each check
 // passes within a short deadline and the process is not draining).

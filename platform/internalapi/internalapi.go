@@ -177,7 +177,18 @@ func statusError(status int, header http.Header, payload []byte, method, path st
 	return errors.New(method + " " + path + " answered " + strconv.Itoa(status) + ": " + body.Error)
 }
 
-// Healthy checks that the service answers its liveness probe.
+// Healthy checks that the service answers on its internal API (Ping).
 func (c *Client) Healthy(ctx context.Context) error {
-	return c.Do(ctx, http.MethodGet, "/healthz", Caller{}, nil, nil)
+	return c.Do(ctx, http.MethodGet, pingPath, Caller{}, nil, nil)
+}
+
+const pingPath = "/internal/v1/ping"
+
+// Ping answers the gateway's readiness check on a backend's internal API —
+// the address the gateway really uses — behind the internal secret like
+// everything there (probes and metrics live on the ops listener).
+func Ping(r gin.IRoutes, secret string) {
+	r.GET(pingPath, httpx.RequireInternalSecret(secret), func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	})
 }

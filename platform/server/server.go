@@ -26,6 +26,11 @@ type Options struct {
 	DrainDelay time.Duration
 	// ShutdownTimeout bounds the wait for in-flight requests.
 	ShutdownTimeout time.Duration
+	// Ops, served on OpsAddr, answers probes and metrics: it keeps serving
+	// while the main server drains (so /readyz can say "draining") and
+	// stops last.
+	Ops     http.Handler
+	OpsAddr string
 }
 
 // Readiness is flipped to "draining" when shutdown starts.
@@ -76,9 +81,20 @@ func Run(ctx context.Context, log *slog.Logger, srv *http.Server, ready *Readine
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
 	}
-	errs := make(chan error, 1)
+	errs := make(chan error, 2)
 	go func() { errs <- srv.Serve(ln) }()
 	log.Info("listening", "addr", opts.Addr)
+	if opts.Ops != nil {
+		opsLn, err := Listen(opts.OpsAddr)
+		if err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("listen on %s (ops): %w", opts.OpsAddr, err)
+		}
+		ops := NewHTTPServer(opts.Ops, log)
+		go func() { errs <- ops.Serve(opsLn) }()
+		defer func() { _ = ops.Close() }() // after the main server has drained
+		log.Info("ops listening", "addr", opts.OpsAddr)
+	}
 
 	select {
 	case err := <-errs:

@@ -115,14 +115,14 @@ func TestAWarmListRequestTouchesNoDatabase(t *testing.T) {
 	listUntil(t, p.Token, "", "HIT")
 	listUntil(t, p.Token, "", "HIT") // identity entries are filled on the second request
 
-	userBefore, contentBefore := statements(t, sys.user), statements(t, sys.content)
+	userBefore, contentBefore := statements(t, sys.ops["user"]), statements(t, sys.ops["content"])
 	hits := 0
 	for i := 0; i < 50; i++ {
 		if xcache(expect(t, call(t, "GET", "/api/v1/seminar/", p.Token, nil), 200)) == "HIT" {
 			hits++
 		}
 	}
-	du, dc := statements(t, sys.user)-userBefore, statements(t, sys.content)-contentBefore
+	du, dc := statements(t, sys.ops["user"])-userBefore, statements(t, sys.ops["content"])-contentBefore
 	t.Logf("50 warm list requests (%d HIT): %d statements in the user database, %d in the content database", hits, du, dc)
 	if hits == 50 && (du != 0 || dc != 0) {
 		t.Fatalf("warm requests issued SQL: user %d, content %d", du, dc)
@@ -135,12 +135,12 @@ func TestAWarmListRequestTouchesNoDatabase(t *testing.T) {
 func TestAColdListRequestQueriesTheDatabase(t *testing.T) {
 	owner := instructorAccount(t)
 	s := newSeminar(t, owner, 5)
-	before := statements(t, sys.content)
+	before := statements(t, sys.ops["content"])
 	expect(t, call(t, "PUT", seminarPath(idOf(s), ""), owner.Token, map[string]any{"count": 9}), 200) // retires the list
-	afterWrite := statements(t, sys.content)
+	afterWrite := statements(t, sys.ops["content"])
 	r := expect(t, call(t, "GET", "/api/v1/seminar/", owner.Token, nil), 200)
-	if xcache(r) != "MISS" || statements(t, sys.content)-afterWrite == 0 || afterWrite == before {
-		t.Fatalf("cold read: X-Cache %q, statements %d→%d→%d", xcache(r), before, afterWrite, statements(t, sys.content))
+	if xcache(r) != "MISS" || statements(t, sys.ops["content"])-afterWrite == 0 || afterWrite == before {
+		t.Fatalf("cold read: X-Cache %q, statements %d→%d→%d", xcache(r), before, afterWrite, statements(t, sys.ops["content"]))
 	}
 }
 
@@ -232,10 +232,10 @@ func TestRedisFailureIsNotAnOutage(t *testing.T) {
 	if xcache(r) != "BYPASS" || findSummary(t, r, idOf(s))["participant_count"] != float64(1) {
 		t.Fatalf("without Redis: X-Cache %q, entry %v", xcache(r), findSummary(t, r, idOf(s)))
 	}
-	if ready := gatewayStatus(t, "/readyz"); ready != 200 {
+	if ready := status(t, sys.ops["gateway"]+"/readyz"); ready != 200 {
 		t.Fatalf("gateway /readyz = %d without Redis", ready)
 	}
-	if ready := status(t, sys.content+"/readyz"); ready != 200 {
+	if ready := status(t, sys.ops["content"]+"/readyz"); ready != 200 {
 		t.Fatalf("content /readyz = %d without Redis", ready)
 	}
 	if err := sys.redis.Restart(); err != nil {

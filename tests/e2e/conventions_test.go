@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -60,6 +59,27 @@ func TestPingAndVersion(t *testing.T) {
 	}
 }
 
+// The internal APIs' listeners carry no probes or metrics: those live on
+// each process's ops listener (OPS_ADDR), which the internal callers and
+// the edge do not reach.
+func TestProbesAndMetricsAreOnlyOnTheOpsListener(t *testing.T) {
+	sys.ownStack(t, "calls the services directly")
+	for _, base := range []string{sys.user, sys.content} {
+		for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+			if got := status(t, base+path); got != 404 {
+				t.Errorf("%s%s on the internal API: %d, want 404", base, path, got)
+			}
+		}
+	}
+	for name, base := range sys.ops {
+		for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+			if got := status(t, base+path); got != 200 {
+				t.Errorf("%s %s on its ops listener: %d, want 200", name, path, got)
+			}
+		}
+	}
+}
+
 func TestBackendsRefuseCallersWithoutTheInternalSecret(t *testing.T) {
 	sys.ownStack(t, "calls the backends directly")
 	for _, u := range []string{sys.user + "/internal/v1/users/1", sys.content + "/internal/v1/seminars"} {
@@ -98,10 +118,10 @@ func TestADatabaseOutageIs503AndRecoversByItself(t *testing.T) {
 	if took := time.Since(start); took > 6*time.Second {
 		t.Fatalf("the 503 took %s", took)
 	}
-	if ready := status(t, sys.content+"/readyz"); ready != 503 {
+	if ready := status(t, sys.ops["content"]+"/readyz"); ready != 503 {
 		t.Fatalf("content /readyz = %d during the outage", ready)
 	}
-	if live := status(t, sys.content+"/healthz"); live != 200 {
+	if live := status(t, sys.ops["content"]+"/healthz"); live != 200 {
 		t.Fatalf("content /healthz = %d during the outage; liveness must not depend on the database", live)
 	}
 	// The user service has its own database and keeps working.
@@ -113,7 +133,7 @@ func TestADatabaseOutageIs503AndRecoversByItself(t *testing.T) {
 	}
 	restored = true
 	waitForDatabases(t, owner, path)
-	if ready := status(t, sys.content+"/readyz"); ready != 200 {
+	if ready := status(t, sys.ops["content"]+"/readyz"); ready != 200 {
 		t.Fatalf("content /readyz = %d after recovery", ready)
 	}
 }
@@ -153,23 +173,6 @@ func restoreDatabases(t *testing.T, a account) {
 		}
 	}
 	waitForDatabases(t, a, "/api/v1/user/me/")
-}
-
-// gatewayStatus asks the gateway directly, over its unix socket (the edge
-// does not expose probes).
-func gatewayStatus(t *testing.T, path string) int {
-	sys.ownStack(t, "asks the gateway over its socket")
-	t.Helper()
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", sys.socket)
-		}}}
-	resp, err := client.Get("http://gateway" + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	return resp.StatusCode
 }
 
 // Input PostgreSQL cannot store is bad input (400), never a 500.

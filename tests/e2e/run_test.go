@@ -22,7 +22,7 @@ func TestMakeRunStopsEverythingItStartedOnEverySignal(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			instance := fmt.Sprintf("e2e-run-%d-%d", os.Getpid(), int(sig))
 			addrs := map[string]string{}
-			for _, name := range []string{"postgres", "redis", "edge", "edge-tls", "user", "content"} {
+			for _, name := range []string{"postgres", "redis", "edge", "edge-tls", "user", "content", "gateway-ops", "user-ops", "content-ops"} {
 				addrs[name] = freeAddr()
 			}
 			port := func(name string) string { return addrs[name][strings.LastIndex(addrs[name], ":")+1:] }
@@ -31,7 +31,8 @@ func TestMakeRunStopsEverythingItStartedOnEverySignal(t *testing.T) {
 			cmd.Env = append(os.Environ(), "SEMINARHUB_INSTANCE="+instance,
 				"SEMINARHUB_PG_PORT="+port("postgres"), "SEMINARHUB_REDIS_PORT="+port("redis"),
 				"EDGE_HTTP_PORT="+port("edge"), "EDGE_HTTPS_PORT="+port("edge-tls"),
-				"USER_ADDR="+addrs["user"], "CONTENT_ADDR="+addrs["content"])
+				"USER_ADDR="+addrs["user"], "CONTENT_ADDR="+addrs["content"],
+				"GATEWAY_OPS="+addrs["gateway-ops"], "USER_OPS="+addrs["user-ops"], "CONTENT_OPS="+addrs["content-ops"])
 			log, err := os.Create(filepath.Join(t.TempDir(), "run.log"))
 			if err != nil {
 				t.Fatal(err)

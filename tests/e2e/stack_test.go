@@ -28,8 +28,9 @@ type stack struct {
 	root     string
 	dir      string
 	gateway  string // base URL
-	user     string
+	user     string // the backends' internal APIs
 	content  string
+	ops      map[string]string // each process's probes and metrics (OPS_ADDR), by name
 	procs    map[string]*exec.Cmd
 	env      map[string][]string
 	dbProxy  map[string]*proxy
@@ -148,7 +149,7 @@ func startStack() (*stack, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "redis"), 0o755); err != nil {
 		return nil, err
 	}
-	s := &stack{root: root, dir: dir, procs: map[string]*exec.Cmd{}, env: map[string][]string{}, dbProxy: map[string]*proxy{}}
+	s := &stack{root: root, dir: dir, procs: map[string]*exec.Cmd{}, env: map[string][]string{}, dbProxy: map[string]*proxy{}, ops: map[string]string{}}
 	for _, svc := range []string{"user", "content", "gateway"} {
 		build := exec.Command("go", "build", "-o", filepath.Join(dir, svc), "./services/"+svc+"/cmd/"+svc)
 		build.Dir = root
@@ -187,7 +188,7 @@ func startStack() (*stack, error) {
 			return s, err
 		}
 		s.dbProxy[svc] = p
-		s.env[svc] = append(common, "HTTP_ADDR="+addrs[svc], "DATABASE_URL="+p.dsn)
+		s.env[svc] = append(common, "HTTP_ADDR="+addrs[svc], "OPS_ADDR="+s.opsAddr(svc), "DATABASE_URL="+p.dsn)
 		if out, err := s.command(svc, "migrate").CombinedOutput(); err != nil {
 			return s, fmt.Errorf("%s migrate: %w\n%s", svc, err, out)
 		}
@@ -196,16 +197,16 @@ func startStack() (*stack, error) {
 	// Remembered identities and answers are re-checked through Redis after
 	// a second instead of five, so tests reach the slower paths quickly.
 	backends := []string{"USER_SERVICE_URL=http://" + addrs["user"], "CONTENT_SERVICE_URL=http://" + addrs["content"], "MEMORY_MAX_AGE=1s"}
-	s.env["gateway"] = append(append(common, "HTTP_ADDR="+addrs["gateway"], "DEBUG_ADDR="+s.profiler), backends...)
-	s.env["gateway2"] = append(append(common, "HTTP_ADDR="+addrs["gateway2"]), backends...)
+	s.env["gateway"] = append(append(common, "HTTP_ADDR="+addrs["gateway"], "OPS_ADDR="+s.opsAddr("gateway"), "DEBUG_ADDR="+s.profiler), backends...)
+	s.env["gateway2"] = append(append(common, "HTTP_ADDR="+addrs["gateway2"], "OPS_ADDR="+s.opsAddr("gateway2")), backends...)
 	s.user, s.content = "http://"+addrs["user"], "http://"+addrs["content"]
 	for _, svc := range []string{"user", "content", "gateway", "gateway2"} {
 		if err := s.start(svc); err != nil {
 			return s, err
 		}
 	}
-	for _, base := range []string{s.user, s.content} {
-		if err := waitReady(base, 30*time.Second); err != nil {
+	for _, svc := range []string{"user", "content"} {
+		if err := waitReady(s.ops[svc], 30*time.Second); err != nil {
 			return s, err
 		}
 	}
@@ -223,6 +224,13 @@ func startStack() (*stack, error) {
 		return s, err
 	}
 	return s, nil
+}
+
+// opsAddr picks svc's OPS_ADDR and remembers its base URL.
+func (s *stack) opsAddr(svc string) string {
+	addr := freeAddr()
+	s.ops[svc] = "http://" + addr
+	return addr
 }
 
 func (s *stack) command(svc string, args ...string) *exec.Cmd {

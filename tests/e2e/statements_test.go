@@ -10,9 +10,9 @@ import (
 // from the services' db_client_statements_total.
 func sqlFor(t *testing.T, method, path, token string, body any, status int) int64 {
 	t.Helper()
-	before := statements(t, sys.user) + statements(t, sys.content)
+	before := statements(t, sys.ops["user"]) + statements(t, sys.ops["content"])
 	expect(t, call(t, method, path, token, body), status)
-	return statements(t, sys.user) + statements(t, sys.content) - before
+	return statements(t, sys.ops["user"]) + statements(t, sys.ops["content"]) - before
 }
 
 // No N+1: the statements an endpoint issues do not grow with the number of

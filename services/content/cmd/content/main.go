@@ -17,7 +17,6 @@ import (
 	"github.com/seminarhub/seminarhub/platform/app"
 	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/config"
-	"github.com/seminarhub/seminarhub/platform/server"
 	"github.com/seminarhub/seminarhub/services/content/internal/httpapi"
 	"github.com/seminarhub/seminarhub/services/content/internal/store"
 	"github.com/seminarhub/seminarhub/services/content/migrations"
@@ -39,6 +38,9 @@ func (c *Config) Validate() error {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:8082"
 	}
+	if c.OpsAddr == "" {
+		c.OpsAddr = "127.0.0.1:9082"
+	}
 	if err := c.Base.Validate(); err != nil {
 		return err
 	}
@@ -56,7 +58,7 @@ func main() {
 		os.Exit(2)
 	}
 	app.Backend("content", cfg.Base, cfg.Database, migrations.FS,
-		func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache, ready *server.Readiness) http.Handler {
-			return httpapi.New(log, cfg.Base, pool, store.New(pool), c, cfg.CacheTTL, ready)
+		func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache) http.Handler {
+			return httpapi.New(log, cfg.Base, store.New(pool), c, cfg.CacheTTL)
 		})
 }

@@ -12,14 +12,12 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/config"
 	"github.com/seminarhub/seminarhub/platform/httpx"
 	"github.com/seminarhub/seminarhub/platform/input"
 	"github.com/seminarhub/seminarhub/platform/internalapi"
-	"github.com/seminarhub/seminarhub/platform/server"
 	"github.com/seminarhub/seminarhub/platform/wire"
 	"github.com/seminarhub/seminarhub/services/content/client"
 	"github.com/seminarhub/seminarhub/services/content/internal/seminar"
@@ -61,10 +59,10 @@ func userSeminarsEntry(userID int64) cache.Entry {
 }
 
 // New builds the service's HTTP handler. Cached answers live at most ttl.
-func New(log *slog.Logger, base config.Base, pool *pgxpool.Pool, st *store.Store, c *cache.Cache, ttl time.Duration, ready *server.Readiness) http.Handler {
+func New(log *slog.Logger, base config.Base, st *store.Store, c *cache.Cache, ttl time.Duration) http.Handler {
 	a := &api{log: log, store: st, cache: c, ttl: ttl}
 	r := httpx.NewEngine("content", log)
-	httpx.Probes(r, ready, map[string]httpx.Check{"postgres": pool.Ping})
+	internalapi.Ping(r, base.InternalSecret)
 
 	v1 := r.Group("/internal/v1", httpx.RequireInternalSecret(base.InternalSecret), httpx.Deadline(base.RequestTimeout), internalapi.RequireCaller)
 	v1.POST("/seminars", a.create)

@@ -16,7 +16,7 @@ import (
 
 	"github.com/seminarhub/seminarhub/platform/app"
 	"github.com/seminarhub/seminarhub/platform/config"
-	"github.com/seminarhub/seminarhub/platform/server"
+	"github.com/seminarhub/seminarhub/platform/httpx"
 	contentclient "github.com/seminarhub/seminarhub/services/content/client"
 	"github.com/seminarhub/seminarhub/services/gateway/internal/httpapi"
 	userclient "github.com/seminarhub/seminarhub/services/user/client"
@@ -49,6 +49,9 @@ type Config struct {
 func (c *Config) Validate() error {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:8080"
+	}
+	if c.OpsAddr == "" {
+		c.OpsAddr = "127.0.0.1:9080"
 	}
 	if err := c.Base.Validate(); err != nil {
 		return err
@@ -93,9 +96,9 @@ func main() {
 			return err
 		}
 		defer closeCache()
-		ready := &server.Readiness{}
-		return app.Serve(ctx, log, cfg.Base, ready, httpapi.New(log, users, content, c, ready, httpapi.Memory{
+		api := httpapi.New(log, users, content, c, httpapi.Memory{
 			IdentityTTL: cfg.IdentityTTL, Answers: cfg.AnswerEntries, Identities: cfg.IdentityEntries, MaxAge: cfg.MemoryMaxAge, StaleIdentity: cfg.StaleIdentity,
-		}))
+		})
+		return app.Serve(ctx, log, cfg.Base, api, map[string]httpx.Check{"user service": users.Healthy, "content service": content.Healthy})
 	}})
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/seminarhub/seminarhub/platform/input"
 	"github.com/seminarhub/seminarhub/platform/internalapi"
 	"github.com/seminarhub/seminarhub/platform/problem"
-	"github.com/seminarhub/seminarhub/platform/server"
 	contentclient "github.com/seminarhub/seminarhub/services/content/client"
 	"github.com/seminarhub/seminarhub/services/gateway/internal/answers"
 	"github.com/seminarhub/seminarhub/services/gateway/internal/auth"
@@ -81,14 +80,13 @@ var (
 )
 
 // New builds the public handler.
-func New(log *slog.Logger, users Users, content Content, c *cache.Cache, ready *server.Readiness, m Memory) http.Handler {
+func New(log *slog.Logger, users Users, content Content, c *cache.Cache, m Memory) http.Handler {
 	a := &api{
 		log: log, users: users, content: content, cache: c,
 		auth:    auth.NewCached(users, c, log, m.IdentityTTL, m.Identities, m.MaxAge, m.StaleIdentity),
 		answers: answers.NewStore(m.Answers, m.MaxAge),
 	}
 	r := httpx.NewEngine("gateway", log)
-	httpx.Probes(r, ready, map[string]httpx.Check{"user service": users.Healthy, "content service": content.Healthy})
 	r.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
 	r.GET("/version", func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"version": buildinfo.Version, "commit": buildinfo.CommitOrVCS()})

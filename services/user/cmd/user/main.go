@@ -17,7 +17,6 @@ import (
 	"github.com/seminarhub/seminarhub/platform/app"
 	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/config"
-	"github.com/seminarhub/seminarhub/platform/server"
 	"github.com/seminarhub/seminarhub/services/user/internal/httpapi"
 	"github.com/seminarhub/seminarhub/services/user/internal/store"
 	"github.com/seminarhub/seminarhub/services/user/migrations"
@@ -44,6 +43,9 @@ func (c *Config) Validate() error {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:8081"
 	}
+	if c.OpsAddr == "" {
+		c.OpsAddr = "127.0.0.1:9081"
+	}
 	if err := c.Base.Validate(); err != nil {
 		return err
 	}
@@ -67,7 +69,7 @@ func main() {
 		os.Exit(2)
 	}
 	app.Backend("user", cfg.Base, cfg.Database, migrations.FS,
-		func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache, ready *server.Readiness) http.Handler {
-			return httpapi.New(log, cfg.Base, pool, store.New(pool, cfg.TokenTTL), c, cfg.CacheTTL, cfg.LoginAttempts, ready)
+		func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache) http.Handler {
+			return httpapi.New(log, cfg.Base, store.New(pool, cfg.TokenTTL), c, cfg.CacheTTL, cfg.LoginAttempts)
 		})
 }

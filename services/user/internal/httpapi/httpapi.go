@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/config"
@@ -21,7 +20,6 @@ import (
 	"github.com/seminarhub/seminarhub/platform/input"
 	"github.com/seminarhub/seminarhub/platform/internalapi"
 	"github.com/seminarhub/seminarhub/platform/problem"
-	"github.com/seminarhub/seminarhub/platform/server"
 	"github.com/seminarhub/seminarhub/services/user/client"
 	"github.com/seminarhub/seminarhub/services/user/internal/account"
 	"github.com/seminarhub/seminarhub/services/user/internal/store"
@@ -50,10 +48,10 @@ func userEntry(id int64) cache.Entry {
 
 // New builds the service's HTTP handler. Cached answers live at most ttl;
 // each account may try loginAttempts logins a minute.
-func New(log *slog.Logger, base config.Base, pool *pgxpool.Pool, st *store.Store, c *cache.Cache, ttl time.Duration, loginAttempts int, ready *server.Readiness) http.Handler {
+func New(log *slog.Logger, base config.Base, st *store.Store, c *cache.Cache, ttl time.Duration, loginAttempts int) http.Handler {
 	a := &api{log: log, store: st, cache: c, ttl: ttl, loginAttempts: loginAttempts}
 	r := httpx.NewEngine("user", log)
-	httpx.Probes(r, ready, map[string]httpx.Check{"postgres": pool.Ping})
+	internalapi.Ping(r, base.InternalSecret)
 
 	v1 := r.Group("/internal/v1", httpx.RequireInternalSecret(base.InternalSecret), httpx.Deadline(base.RequestTimeout))
 	v1.POST("/users", a.signup)

@@ -256,3 +256,97 @@ func TestFortySimultaneousJoinsOnACapacityFiveSeminarAdmitFive(t *testing.T) {
 		}
 	}
 }
+
+// page reads one page of the opt-in paginated list.
+func page(t *testing.T, token, path string) (ids []int64, next string) {
+	t.Helper()
+	m := expect(t, call(t, "GET", path, token, nil), 200).obj(t)
+	for _, s := range list(m, "results") {
+		ids = append(ids, idOf(s))
+	}
+	next, _ = m["next"].(string)
+	return ids, next
+}
+
+func walk(t *testing.T, token, first string) (ids []int64) {
+	t.Helper()
+	for path, n := first, 0; path != ""; n++ {
+		if n > 100 {
+			t.Fatal("more than 100 pages")
+		}
+		var got []int64
+		got, path = page(t, token, path)
+		ids = append(ids, got...)
+	}
+	return ids
+}
+
+// Paging through the list with ?limit= visits every seminar once, in the
+// order of the whole list, for both orders and with a search.
+func TestPagesWalkTheWholeListInOrder(t *testing.T) {
+	owner := instructorAccount(t)
+	prefix := unique("Paged ")
+	for i := 0; i < 5; i++ {
+		expect(t, call(t, "POST", "/api/v1/seminar/", instructorAccount(t).Token, map[string]any{"name": fmt.Sprintf("%s %d", prefix, i), "capacity": 5, "count": 1, "time": "10:00"}), 201)
+	}
+	for _, order := range []string{"newest", "earliest"} {
+		q := url.Values{"name": {prefix}, "order": {order}}
+		var whole []int64
+		for _, s := range expect(t, call(t, "GET", "/api/v1/seminar/?"+q.Encode(), owner.Token, nil), 200).list(t) {
+			whole = append(whole, idOf(s))
+		}
+		q.Set("limit", "2")
+		if got := walk(t, owner.Token, "/api/v1/seminar/?"+q.Encode()); fmt.Sprint(got) != fmt.Sprint(whole) || len(whole) != 5 {
+			t.Fatalf("%s: pages gave %v, the whole list is %v", order, got, whole)
+		}
+	}
+}
+
+// A page is a keyset: seminars created after the first page was read do
+// not shift the pages that follow it.
+func TestPagesAreStableUnderConcurrentInserts(t *testing.T) {
+	owner := instructorAccount(t)
+	prefix := unique("Stable ")
+	create := func(i int) {
+		expect(t, call(t, "POST", "/api/v1/seminar/", instructorAccount(t).Token, map[string]any{"name": fmt.Sprintf("%s %d", prefix, i), "capacity": 5, "count": 1, "time": "10:00"}), 201)
+	}
+	for i := 0; i < 6; i++ {
+		create(i)
+	}
+	q := url.Values{"name": {prefix}, "limit": {"2"}}
+	before := walk(t, owner.Token, "/api/v1/seminar/?"+q.Encode())
+	first, next := page(t, owner.Token, "/api/v1/seminar/?"+q.Encode())
+	for i := 6; i < 9; i++ {
+		create(i)
+	}
+	rest := walk(t, owner.Token, next)
+	if fmt.Sprint(append(first, rest...)) != fmt.Sprint(before) {
+		t.Fatalf("after inserts the pages read %v + %v, before they were %v", first, rest, before)
+	}
+}
+
+// Pages are cached like the whole list, and a write is visible in the
+// writer's next page read.
+func TestAPageIsCachedAndFreshAfterAWrite(t *testing.T) {
+	owner := instructorAccount(t)
+	listUntil(t, owner.Token, "?limit=3", "HIT")
+	s := newSeminar(t, owner, 5)
+	if ids, _ := page(t, owner.Token, "/api/v1/seminar/?limit=3"); len(ids) == 0 || ids[0] != idOf(s) {
+		t.Fatalf("the first page after creating %d starts %v", idOf(s), ids)
+	}
+}
+
+func TestABadLimitOrCursorIs400(t *testing.T) {
+	a := participantAccount(t)
+	for _, q := range []string{"limit=0", "limit=101", "limit=x", "limit=", "limit=2&cursor=nonsense"} {
+		m := expect(t, call(t, "GET", "/api/v1/seminar/?"+q, a.Token, nil), 400).obj(t)
+		if fields, _ := m["fields"].(map[string]any); len(fields) != 1 {
+			t.Fatalf("%s: %v, want one field message", q, m)
+		}
+	}
+	newSeminar(t, instructorAccount(t), 5)
+	newSeminar(t, instructorAccount(t), 5)
+	_, next := page(t, a.Token, "/api/v1/seminar/?limit=1")
+	u, _ := url.Parse(next)
+	expect(t, call(t, "GET", "/api/v1/seminar/?limit=1&order=earliest&cursor="+url.QueryEscape(u.Query().Get("cursor")), a.Token, nil), 400)
+}

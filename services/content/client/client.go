@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/seminarhub/seminarhub/platform/internalapi"
@@ -64,10 +65,28 @@ type UserSeminars struct {
 	Charge        *Charge       `json:"charge"`
 }
 
+// SummaryPage is one page of the list: Next is the opaque cursor of the
+// page after it ("" on the last page).
+type SummaryPage struct {
+	Results []Summary `json:"results"`
+	Next    string    `json:"next"`
+}
+
 // ListQuery selects the seminar list.
 type ListQuery struct {
 	Name  *string
 	Order string
+}
+
+func (q ListQuery) values() url.Values {
+	v := url.Values{}
+	if q.Name != nil {
+		v.Set("name", *q.Name)
+	}
+	if q.Order != "" {
+		v.Set("order", q.Order)
+	}
+	return v
 }
 
 // Client calls the content service.
@@ -93,20 +112,23 @@ func (c *Client) Get(ctx context.Context, caller internalapi.Caller, id int64) (
 	return s, c.c.Do(ctx, http.MethodGet, fmt.Sprintf("/internal/v1/seminars/%d", id), caller, nil, &s)
 }
 
-// List reads the seminar list.
+// List reads the whole seminar list.
 func (c *Client) List(ctx context.Context, caller internalapi.Caller, q ListQuery) (list []Summary, err error) {
-	v := url.Values{}
-	if q.Name != nil {
-		v.Set("name", *q.Name)
-	}
-	if q.Order != "" {
-		v.Set("order", q.Order)
-	}
 	path := "/internal/v1/seminars"
-	if len(v) > 0 {
+	if v := q.values(); len(v) > 0 {
 		path += "?" + v.Encode()
 	}
 	return list, c.c.Do(ctx, http.MethodGet, path, caller, nil, &list)
+}
+
+// Page reads limit seminars of the list after cursor ("": from the start).
+func (c *Client) Page(ctx context.Context, caller internalapi.Caller, q ListQuery, limit int, cursor string) (p SummaryPage, err error) {
+	v := q.values()
+	v.Set("limit", strconv.Itoa(limit))
+	if cursor != "" {
+		v.Set("cursor", cursor)
+	}
+	return p, c.c.Do(ctx, http.MethodGet, "/internal/v1/seminar-pages?"+v.Encode(), caller, nil, &p)
 }
 
 // Join adds the caller to a seminar from a raw public body.

@@ -6,9 +6,9 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -67,6 +67,7 @@ func New(log *slog.Logger, base config.Base, st *store.Store, c *cache.Cache, tt
 	v1 := r.Group("/internal/v1", httpx.RequireInternalSecret(base.InternalSecret), httpx.Deadline(base.RequestTimeout), internalapi.RequireCaller)
 	v1.POST("/seminars", a.create)
 	v1.GET("/seminars", a.list)
+	v1.GET("/seminar-pages", a.page)
 	v1.GET("/seminars/:id", a.get)
 	v1.PATCH("/seminars/:id", a.update)
 	v1.POST("/seminars/:id/members", a.join)
@@ -208,41 +209,84 @@ func (a *api) cached(c *gin.Context, name string, e cache.Entry, load func(conte
 // list serves the seminar list cache-aside, one entry per order; searches
 // by name are not cached (too many variants, each rarely repeated).
 func (a *api) list(c *gin.Context) {
-	var f store.ListFilter
-	f.EarliestFirst = c.Query("order") == "earliest"
+	f := listFilter(c)
+	load := func(ctx context.Context) (any, error) {
+		list, err := a.store.List(ctx, f)
+		return summaries(list), err
+	}
+	a.listed(c, f, "seminar_list", listEntry(orderOf(f)), load)
+}
+
+// page serves one page of the list (?limit=, ?cursor=): keyset pagination,
+// cached per page like the whole list and retired with it by every write.
+func (a *api) page(c *gin.Context) {
+	f := listFilter(c)
+	limit, err := pageSize(c.Query("limit"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	cursor := c.Query("cursor")
+	if cursor != "" {
+		if f.After, err = decodeCursor(orderOf(f), cursor); err != nil {
+			a.fail(c, err)
+			return
+		}
+	}
+	f.Limit = limit + 1 // one more says whether a next page exists
 	load := func(ctx context.Context) (any, error) {
 		list, err := a.store.List(ctx, f)
 		if err != nil {
 			return nil, err
 		}
-		out := make([]client.Summary, 0, len(list))
-		for _, s := range list {
-			out = append(out, client.Summary{ID: s.ID, Name: s.Name, Instructors: members(s.Instructors), ParticipantCount: s.ActiveParticipants})
+		out := client.SummaryPage{Results: summaries(list)}
+		if len(list) > limit {
+			out.Results = out.Results[:limit]
+			out.Next = encodeCursor(orderOf(f), list[limit-1].At)
 		}
 		return out, nil
 	}
-	name, search := c.GetQuery("name")
-	if !search {
-		order := "newest"
-		if f.EarliestFirst {
-			order = "earliest"
-		}
-		a.cached(c, "seminar_list", listEntry(order), load)
+	e := cache.Entry{Key: fmt.Sprintf("content:seminars:page:%s:%d:%s", orderOf(f), limit, cursor), Gen: listGen}
+	a.listed(c, f, "seminar_page", e, load)
+}
+
+// listed answers a list or a page: cached without a name search, loaded
+// every time with one.
+func (a *api) listed(c *gin.Context, f store.ListFilter, name string, e cache.Entry, load func(context.Context) (any, error)) {
+	if f.NameContains == nil {
+		a.cached(c, name, e, load)
 		return
 	}
 	c.Header(cache.Header, string(cache.Bypass))
-	if strings.ContainsRune(name, 0) {
-		// No name contains NUL, and PostgreSQL would reject the query.
-		c.Data(http.StatusOK, "application/json; charset=utf-8", []byte("[]"))
-		return
-	}
-	f.NameContains = &name
-	list, err := load(c)
+	out, err := load(c)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, list)
+	c.JSON(http.StatusOK, out)
+}
+
+func listFilter(c *gin.Context) store.ListFilter {
+	f := store.ListFilter{EarliestFirst: c.Query("order") == "earliest"}
+	if name, ok := c.GetQuery("name"); ok {
+		f.NameContains = &name
+	}
+	return f
+}
+
+func orderOf(f store.ListFilter) string {
+	if f.EarliestFirst {
+		return "earliest"
+	}
+	return "newest"
+}
+
+func summaries(list []store.Summary) []client.Summary {
+	out := make([]client.Summary, 0, len(list))
+	for _, s := range list {
+		out = append(out, client.Summary{ID: s.ID, Name: s.Name, Instructors: members(s.Instructors), ParticipantCount: s.ActiveParticipants})
+	}
+	return out
 }
 
 func (a *api) userSeminars(c *gin.Context) {

@@ -4,6 +4,9 @@
 package store
 
 import (
+	"strings"
+	"time"
+
 	"context"
 	"errors"
 
@@ -29,6 +32,16 @@ type Summary struct {
 	Name               string
 	ActiveParticipants int
 	Instructors        []seminar.Member
+	At                 Position // where it sits in the list
+}
+
+// Position is a seminar's place in the list order (created_at, then id):
+// a keyset cursor. A page that starts after a position is the same page
+// however many seminars were created meanwhile — they sort before it in
+// newest-first order and after it in earliest-first.
+type Position struct {
+	CreatedAt time.Time
+	ID        int64
 }
 
 // UserMembership is one seminar a user belongs to, for their profile page.
@@ -178,26 +191,45 @@ func (st *Store) Seminar(ctx context.Context, id int64) (seminar.Seminar, error)
 type ListFilter struct {
 	NameContains  *string
 	EarliestFirst bool
+	After         *Position // start after this one (nil: from the start)
+	Limit         int       // at most this many (0: all)
 }
 
 // List returns seminar summaries in two statements: the seminars (with the
 // trigger-maintained active count, so nothing is aggregated per row), then
 // the instructors of all of them at once.
 func (st *Store) List(ctx context.Context, f ListFilter) ([]Summary, error) {
-	order := `created_at DESC, id DESC`
+	if f.NameContains != nil && strings.ContainsRune(*f.NameContains, 0) {
+		// No name contains NUL (PostgreSQL cannot store it), and PostgreSQL
+		// would reject the query: such a search finds nothing.
+		return []Summary{}, nil
+	}
+	order, after := `created_at DESC, id DESC`, `<`
 	if f.EarliestFirst {
-		order = `created_at ASC, id ASC`
+		order, after = `created_at ASC, id ASC`, `>`
+	}
+	var afterAt *time.Time
+	var afterID *int64
+	if f.After != nil {
+		afterAt, afterID = &f.After.CreatedAt, &f.After.ID
+	}
+	var limit *int
+	if f.Limit > 0 {
+		limit = &f.Limit
 	}
 	rows, err := st.pool.Query(ctx, `
-		SELECT id, name, active_participants FROM seminars
-		WHERE $1::text IS NULL OR strpos(lower(name), lower($1::text)) > 0
-		ORDER BY `+order, f.NameContains)
+		SELECT id, name, active_participants, created_at FROM seminars
+		WHERE ($1::text IS NULL OR strpos(lower(name), lower($1::text)) > 0)
+		  AND ($2::timestamptz IS NULL OR (created_at, id) `+after+` ($2, $3))
+		ORDER BY `+order+`
+		LIMIT $4`, f.NameContains, afterAt, afterID, limit)
 	if err != nil {
 		return nil, err
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Summary, error) {
 		var s Summary
-		err := r.Scan(&s.ID, &s.Name, &s.ActiveParticipants)
+		err := r.Scan(&s.ID, &s.Name, &s.ActiveParticipants, &s.At.CreatedAt)
+		s.At.ID = s.ID
 		s.Instructors = []seminar.Member{}
 		return s, err
 	})

@@ -81,3 +81,10 @@ type SeminarSummary struct {
 	Instructors      []SeminarInstructor `json:"instructors"`
 	ParticipantCount int                 `json:"participant_count"`
 }
+
+// SeminarPage is one page of the list (the opt-in pagination): Next is the
+// path of the page after it, null on the last.
+type SeminarPage struct {
+	Next    *string          `json:"next"`
+	Results []SeminarSummary `json:"results"`
+}

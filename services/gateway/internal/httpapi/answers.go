@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 
@@ -62,10 +63,15 @@ func answerKey(c *gin.Context, userID int64) string {
 			return "" // too many searches, each rarely repeated
 		}
 		// The contract: "earliest" for oldest first; anything else: newest.
+		key := url.Values{"order": {"newest"}}
 		if c.Query("order") == "earliest" {
-			return "seminars?order=earliest"
+			key.Set("order", "earliest")
 		}
-		return "seminars?order=newest"
+		if limit, paged := c.GetQuery("limit"); paged {
+			key.Set("limit", limit)
+			key.Set("cursor", c.Query("cursor"))
+		}
+		return "seminars?" + key.Encode()
 	case "/api/v1/seminar/:id":
 		if id, ok := httpx.PositiveID(c.Param("id")); ok {
 			return "seminar/" + cache.Itoa(id)

@@ -8,6 +8,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -45,6 +47,7 @@ type Content interface {
 	Update(ctx context.Context, caller internalapi.Caller, id int64, body []byte) (contentclient.Seminar, error)
 	Get(ctx context.Context, caller internalapi.Caller, id int64) (contentclient.Seminar, error)
 	List(ctx context.Context, caller internalapi.Caller, q contentclient.ListQuery) ([]contentclient.Summary, error)
+	Page(ctx context.Context, caller internalapi.Caller, q contentclient.ListQuery, limit int, cursor string) (contentclient.SummaryPage, error)
 	Join(ctx context.Context, caller internalapi.Caller, id int64, body []byte) (contentclient.Seminar, error)
 	Drop(ctx context.Context, caller internalapi.Caller, id int64) (contentclient.Seminar, error)
 	UserSeminars(ctx context.Context, caller internalapi.Caller, userID int64) (contentclient.UserSeminars, error)
@@ -358,12 +361,52 @@ func (a *api) listSeminars(c *gin.Context) {
 	if name, ok := c.GetQuery("name"); ok {
 		q.Name = &name
 	}
+	if _, paged := c.GetQuery("limit"); paged {
+		a.listPage(c, me, q)
+		return
+	}
 	a.answer(c, func(ctx context.Context) (any, error) {
 		list, err := a.content.List(ctx, me, q)
 		if err != nil {
 			return nil, err
 		}
 		return compose.BuildSeminars(ctx, a.users, me, list)
+	})
+}
+
+// listPage answers the opt-in paginated list (?limit=, then the cursor
+// each page names as "next"): DRF's cursor pagination shape, so clients
+// that never send limit keep getting the whole array.
+func (a *api) listPage(c *gin.Context, me internalapi.Caller, q contentclient.ListQuery) {
+	limit, err := strconv.Atoi(c.Query("limit"))
+	if err != nil {
+		a.fail(c, problem.Field("limit", "must be a whole number from 1 to 100"))
+		return
+	}
+	a.answer(c, func(ctx context.Context) (any, error) {
+		page, err := a.content.Page(ctx, me, q, limit, c.Query("cursor"))
+		if err != nil {
+			return nil, err
+		}
+		results, err := compose.BuildSeminars(ctx, a.users, me, page.Results)
+		if err != nil {
+			return nil, err
+		}
+		out := compose.SeminarPage{Results: results}
+		if page.Next != "" {
+			// Only what selects the list: the link is the same for every
+			// request that shares this answer.
+			next := url.Values{"limit": {strconv.Itoa(limit)}, "cursor": {page.Next}}
+			if q.Order == "earliest" {
+				next.Set("order", "earliest")
+			}
+			if q.Name != nil {
+				next.Set("name", *q.Name)
+			}
+			link := "/api/v1/seminar/?" + next.Encode()
+			out.Next = &link
+		}
+		return out, nil
 	})
 }
 

@@ -4,9 +4,11 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 const BASE = process.env.BASE_URL
 const ARTIFACTS = process.env.ARTIFACTS || 'artifacts'
 const tag = Date.now().toString(36)
@@ -24,8 +26,8 @@ before(async () => {
 after(async () => browser?.close())
 
 // Each person browses in a context of their own (their own sessionStorage).
-async function person(viewport = { width: 1100, height: 800 }) {
-  const context = await browser.newContext({ viewport, ignoreHTTPSErrors: process.env.IGNORE_HTTPS_ERRORS === '1' })
+async function person(viewport = { width: 1100, height: 800 }, options = {}) {
+  const context = await browser.newContext({ viewport, ignoreHTTPSErrors: process.env.IGNORE_HTTPS_ERRORS === '1', ...options })
   const page = await context.newPage()
   const offOrigin = []
   page.on('request', (r) => { if (!r.url().startsWith(BASE)) offOrigin.push(r.url()) })
@@ -78,10 +80,14 @@ test('instructors and participants run a seminar through the browser', async () 
   await teacher.getByLabel('Time (HH:MM, 24-hour) *').fill('25:00')
   await teacher.getByRole('button', { name: 'Create' }).click()
   await teacher.getByText('must be a 24-hour time "HH:MM"').waitFor()
+  // The summary names the field, and the focus is on it.
+  await teacher.getByRole('alert').getByText('One field needs attention: time.').waitFor()
+  assert.equal(await teacher.evaluate(() => document.activeElement?.id), 'f-time')
   await shot(teacher, 'create-seminar-validation')
   await teacher.getByLabel('Time (HH:MM, 24-hour) *').fill('14:30')
   await teacher.getByRole('button', { name: 'Create' }).click()
   await teacher.getByRole('heading', { name: seminarName }).waitFor()
+  await teacher.getByRole('status').getByText('Seminar created.').waitFor()
   const seminarURL = teacher.url()
   assert.match(seminarURL, /\/seminars\/\d+$/)
 
@@ -95,6 +101,7 @@ test('instructors and participants run a seminar through the browser', async () 
     pages.push(p)
     if (i < 3) {
       await p.getByRole('button', { name: 'Join as participant' }).click()
+      await p.getByRole('status').getByText('You joined this seminar.').waitFor()
       await p.getByRole('button', { name: 'Drop this seminar' }).waitFor()
     }
   }
@@ -105,9 +112,17 @@ test('instructors and participants run a seminar through the browser', async () 
   await late.getByRole('alert').getByText('this seminar is full').waitFor()
   await shot(late, 'seminar-full')
 
-  // One drops; the page shows them as dropped, with the date.
+  // One drops: asked first (it cannot be undone), then shown as dropped,
+  // with the date and why there is no way back in.
   await pages[1].getByRole('button', { name: 'Drop this seminar' }).click()
+  await pages[1].getByRole('alertdialog').getByText('This cannot be undone').waitFor()
+  await shot(pages[1], 'seminar-drop-confirmation')
+  await pages[1].getByRole('button', { name: 'Keep my seat' }).click()
+  await pages[1].getByRole('button', { name: 'Drop this seminar' }).click()
+  await pages[1].getByRole('button', { name: 'Drop for good' }).click()
+  await pages[1].getByRole('status').getByText('You dropped this seminar.').waitFor()
   await pages[1].locator('li.dropped', { hasText: names[1] }).getByText(/^dropped /).waitFor()
+  await pages[1].getByTestId('dropped-explanation').getByText('cannot join the same seminar again').waitFor()
   await shot(pages[1], 'seminar-after-drop')
 
   // The list shows the active count, newest first, and search works.
@@ -145,4 +160,100 @@ test('a revoked token sends the person to log in', async () => {
   assert.equal(res.status, 200)
   await p.reload()
   await p.getByText('Your session has ended. Please log in again.').waitFor()
+})
+
+// The API as a script, for data no form would let a person type quickly.
+async function api(method, path, token, body) {
+  const res = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Token ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const data = await res.json()
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(data)}`)
+  return data
+}
+
+test('no page scrolls sideways at any width, whatever the names', async () => {
+  // Hostile data: unbroken names as long as allowed (100 for a seminar,
+  // 150 for a username), Korean and emoji, long people's names, many
+  // members.
+  const long = 'Seminar' + 'x'.repeat(93)
+  const teacher = await api('POST', '/api/v1/user/', undefined, {
+    username: `w${tag}${'y'.repeat(100)}`.slice(0, 150), password: 'pw', email: 'w@example.com', role: 'instructor',
+    first_name: '김'.repeat(40), last_name: 'Kowalczykowski'.repeat(4),
+  })
+  const seminar = await api('POST', '/api/v1/seminar/', teacher.token, { name: long, capacity: 100, count: 3, time: '09:00', online: false })
+  const other = await api('POST', '/api/v1/user/', undefined, { username: `k${tag}`, password: 'pw', email: 'k@example.com', role: 'instructor' })
+  await api('POST', '/api/v1/seminar/', other.token, { name: `한국어 세미나 🎓🚀 ${tag}`, capacity: 5, count: 1, time: '18:00' })
+  for (let i = 0; i < 12; i++) {
+    const p = await api('POST', '/api/v1/user/', undefined, { username: `m${i}${tag}${'z'.repeat(60)}`, password: 'pw', email: 'm@example.com', role: 'participant' })
+    await api('POST', `/api/v1/seminar/${seminar.id}/user/`, p.token, { role: 'participant' })
+  }
+  // The checker itself works: a page with an unlabelled input fails it.
+  const probe = await person(undefined, { bypassCSP: true })
+  await probe.setContent('<!doctype html><html lang="en"><title>t</title><body><main><input type="text"></main></body></html>')
+  assert.notDeepEqual(await seriousA11yViolations(probe), [], 'axe-core found nothing on a page built to fail')
+  await probe.context().close()
+
+  const paths = ['/', '/login', '/signup', '/seminars', `/seminars/${seminar.id}`, `/users/${teacher.id}`, '/seminars/new', '/me/edit', '/no/such/page']
+  for (const width of [320, 390, 768, 1280, 1920]) {
+    // The page's Content-Security-Policy (rightly) refuses injected scripts:
+    // this context lets the test inject axe-core.
+    const page = await person({ width, height: 900 }, { bypassCSP: true })
+    await page.goto(`${BASE}/login`)
+    await page.evaluate((token) => sessionStorage.setItem('seminarhub.token', token), teacher.token)
+    for (const path of paths) {
+      await page.goto(`${BASE}${path}`)
+      await page.locator('h1').first().waitFor()
+      await page.waitForLoadState('networkidle')
+      const { scroll, view } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, view: window.innerWidth }))
+      const name = `width-${width}${path.replaceAll('/', '-') || '-root'}`
+      await shot(page, name)
+      assert.ok(scroll <= view, `${path} at ${width} px is ${scroll} px wide (screenshot ${name}.png)`)
+      assert.match(await page.title(), /seminarhub$/, `${path} has a title`)
+      if (width === 390 || width === 1280) await noSeriousA11yViolations(page, `${path} at ${width} px`)
+    }
+    await page.context().close()
+  }
+})
+
+// axe-core's automated WCAG checks on the page as it stands: no serious or
+// critical violation is allowed.
+async function seriousA11yViolations(page) {
+  await page.addScriptTag({ path: AXE })
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] })
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')}`)
+  })
+}
+
+async function noSeriousA11yViolations(page, where) {
+  assert.deepEqual(await seriousA11yViolations(page), [], `accessibility violations on ${where}`)
+}
+
+test('the list comes in pages, and search and order live in the URL', async () => {
+  const prefix = `Paged${tag}`
+  for (let i = 0; i < 22; i++) {
+    const t = await api('POST', '/api/v1/user/', undefined, { username: `p${i}${tag}`, password: 'pw', email: 'p@example.com', role: 'instructor' })
+    await api('POST', '/api/v1/seminar/', t.token, { name: `${prefix} ${String(i).padStart(2, '0')}`, capacity: 5, count: 1, time: '10:00' })
+  }
+  const reader = await api('POST', '/api/v1/user/', undefined, { username: `r${tag}`, password: 'pw', email: 'r@example.com', role: 'participant' })
+  const page = await person()
+  await page.goto(`${BASE}/login`)
+  await page.evaluate((token) => sessionStorage.setItem('seminarhub.token', token), reader.token)
+  await page.goto(`${BASE}/seminars?name=${prefix}&order=earliest`)
+  const cards = page.locator('li.card')
+  await page.getByRole('button', { name: 'Show more' }).waitFor()
+  assert.equal(await cards.count(), 20)
+  assert.equal(await page.getByLabel('Search by name').inputValue(), prefix)
+  await page.getByRole('button', { name: 'Earliest first' }).waitFor()
+  await page.getByRole('button', { name: 'Show more' }).click()
+  await page.locator('li.card', { hasText: `${prefix} 21` }).waitFor()
+  assert.equal(await cards.count(), 22)
+  assert.equal(await page.getByRole('button', { name: 'Show more' }).count(), 0)
+  assert.match(await cards.first().textContent(), new RegExp(`${prefix} 00`))
+  await shot(page, 'seminar-list-paged')
 })

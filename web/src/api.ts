@@ -28,6 +28,8 @@ export interface Seminar {
   participants: SeminarParticipant[]
 }
 export interface SeminarSummary { id: number; name: string; instructors: Person[]; participant_count: number }
+/** One page of the list (the API's opt-in pagination). */
+export interface SeminarPage { next: string | null; results: SeminarSummary[] }
 
 /** An answer that was not 2xx, with the API's message for a person. */
 export class ApiError extends Error {
@@ -83,6 +85,9 @@ export function createClient(getToken: () => string | null, onUnauthorized: () =
   }
 }
 
+/** Seminars per page of the list. */
+export const PAGE_SIZE = 20
+
 /** The endpoints, typed. */
 export function endpoints(c: Client) {
   return {
@@ -98,6 +103,14 @@ export function endpoints(c: Client) {
       if (order === 'earliest') q.set('order', 'earliest')
       const qs = q.toString()
       return c.request<SeminarSummary[]>('GET', `/api/v1/seminar/${qs ? `?${qs}` : ''}`)
+    },
+    /** The first page of the list, or the page at `next` (a path the API gave). */
+    seminarPage: (name: string, order: 'newest' | 'earliest', next?: string) => {
+      if (next) return c.request<SeminarPage>('GET', next)
+      const q = new URLSearchParams({ limit: String(PAGE_SIZE) })
+      if (name) q.set('name', name)
+      if (order === 'earliest') q.set('order', 'earliest')
+      return c.request<SeminarPage>('GET', `/api/v1/seminar/?${q}`)
     },
     seminar: (id: number) => c.request<Seminar>('GET', `/api/v1/seminar/${id}/`),
     createSeminar: (body: Record<string, unknown>) => c.request<Seminar>('POST', '/api/v1/seminar/', body),

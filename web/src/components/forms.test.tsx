@@ -25,6 +25,10 @@ describe('ErrorBanner', () => {
     render(<ErrorBanner error={new ApiError(400, 'this seminar is full')} />)
     expect(screen.getByRole('alert').textContent).toBe('this seminar is full')
   })
+  it('names the fields that need attention instead of "invalid input"', () => {
+    render(<ErrorBanner error={new ApiError(400, 'invalid input', { first_name: 'letters only', time: 'HH:MM' })} />)
+    expect(screen.getByRole('alert').textContent).toBe('2 fields need attention: first name, time.')
+  })
   it('renders nothing without an error', () => {
     const { container } = render(<ErrorBanner error={null} />)
     expect(container.textContent).toBe('')

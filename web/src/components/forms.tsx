@@ -1,11 +1,17 @@
 // Small form building blocks: labelled inputs with the API's per-field
 // message next to each, and the API's general message above the form.
-import { useState, type FormEvent, type ReactNode } from 'react'
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import { ApiError } from '../api'
 
 export function ErrorBanner({ error }: { error: unknown }) {
   if (!error) return null
-  const message = error instanceof ApiError || error instanceof Error ? error.message : String(error)
+  let message = error instanceof ApiError || error instanceof Error ? error.message : String(error)
+  // "invalid input" alone says nothing: name what needs fixing.
+  const fields = error instanceof ApiError ? Object.keys(error.fields) : []
+  if (fields.length > 0) {
+    const names = fields.map((f) => f.replaceAll('_', ' ')).join(', ')
+    message = `${fields.length === 1 ? 'One field needs' : `${fields.length} fields need`} attention: ${names}.`
+  }
   return (
     <p role="alert" className="error">
       {message}
@@ -71,11 +77,29 @@ export function useSubmit() {
       await action()
     } catch (err) {
       setError(err)
+      // Once the messages are on screen, take the person to the first one.
+      requestAnimationFrame(() => document.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus())
     } finally {
       setBusy(false)
     }
   }
   return { busy, error, run, setError }
+}
+
+/** A success message people can read and screen readers announce. */
+export function Notice({ children }: { children: ReactNode }) {
+  return (
+    <p role="status" className="notice">
+      {children}
+    </p>
+  )
+}
+
+/** Sets the document title for the page being shown. */
+export function useTitle(title: string) {
+  useEffect(() => {
+    document.title = title ? `${title} · seminarhub` : 'seminarhub'
+  }, [title])
 }
 
 export function Loading({ children }: { children?: ReactNode }) {

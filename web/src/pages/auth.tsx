@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'react'
 import { Link, useLocation, useNavigate } from 'react-router-dom'
-import { ErrorBanner, Field, fieldErrors, useSubmit } from '../components/forms'
+import { ErrorBanner, Field, fieldErrors, useSubmit, useTitle } from '../components/forms'
 import { EXPIRED_KEY, useSession } from '../session'
 
 export function LoginPage() {
   const { api, signIn } = useSession()
+  useTitle('Log in')
   const navigate = useNavigate()
   const fromState = (useLocation().state as { expired?: boolean } | null)?.expired
   const [expired] = useState(() => fromState || sessionStorage.getItem(EXPIRED_KEY) === '1')
@@ -39,6 +40,7 @@ export function LoginPage() {
 
 export function SignupPage() {
   const { api, signIn } = useSession()
+  useTitle('Sign up')
   const navigate = useNavigate()
   const [role, setRole] = useState<'participant' | 'instructor'>('participant')
   const [f, setF] = useState({ username: '', password: '', email: '', first_name: '', last_name: '', university: '', company: '', year: '' })

@@ -1,27 +1,62 @@
 import { useCallback, useEffect, useState } from 'react'
-import { Link, useNavigate, useParams } from 'react-router-dom'
+import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router-dom'
 import { ApiError, formatTime, fullName, seminarActions, type Seminar, type SeminarSummary } from '../api'
-import { ErrorBanner, Field, fieldErrors, Loading, useSubmit } from '../components/forms'
+import { ErrorBanner, Field, fieldErrors, Loading, Notice, useSubmit, useTitle } from '../components/forms'
 import { useSession } from '../session'
 
 export function SeminarListPage() {
   const { api, me } = useSession()
-  const [name, setName] = useState('')
-  const [order, setOrder] = useState<'newest' | 'earliest'>('newest')
+  // Search and order live in the URL: Back, reload and shared links keep them.
+  const [params, setParams] = useSearchParams()
+  const name = params.get('name') ?? ''
+  const order: 'newest' | 'earliest' = params.get('order') === 'earliest' ? 'earliest' : 'newest'
   const [list, setList] = useState<SeminarSummary[] | null>(null)
+  const [next, setNext] = useState<string | null>(null)
+  const [more, setMore] = useState(false)
   const [error, setError] = useState<unknown>(null)
+  useTitle('Seminars')
+
+  const update = (changes: Record<string, string>) => {
+    const p = new URLSearchParams(params)
+    for (const [k, v] of Object.entries(changes)) {
+      if (v) p.set(k, v)
+      else p.delete(k)
+    }
+    setParams(p, { replace: true })
+  }
 
   useEffect(() => {
     let live = true
     setError(null)
     const t = setTimeout(() => {
-      api.seminars(name, order).then((l) => live && setList(l), (e) => live && setError(e))
+      api.seminarPage(name, order).then(
+        (page) => {
+          if (!live) return
+          setList(page.results)
+          setNext(page.next)
+        },
+        (e) => live && setError(e),
+      )
     }, 200)
     return () => {
       live = false
       clearTimeout(t)
     }
   }, [api, name, order])
+
+  const showMore = async () => {
+    if (!next) return
+    setMore(true)
+    try {
+      const page = await api.seminarPage(name, order, next)
+      setList((l) => [...(l ?? []), ...page.results])
+      setNext(page.next)
+    } catch (e) {
+      setError(e)
+    } finally {
+      setMore(false)
+    }
+  }
 
   return (
     <section>
@@ -33,10 +68,12 @@ export function SeminarListPage() {
           </Link>
         )}
       </div>
+      {me && !me.instructor && <p className="muted">Only instructors open seminars; as a participant you join them.</p>}
+      {me?.instructor?.charge && <p className="muted">You are in charge of a seminar already; an instructor runs one at a time.</p>}
       <div className="toolbar">
         <label htmlFor="search">Search by name</label>
-        <input id="search" type="search" value={name} onChange={(e) => setName(e.target.value)} />
-        <button type="button" aria-pressed={order === 'earliest'} onClick={() => setOrder(order === 'newest' ? 'earliest' : 'newest')}>
+        <input id="search" type="search" value={name} onChange={(e) => update({ name: e.target.value })} />
+        <button type="button" aria-pressed={order === 'earliest'} onClick={() => update({ order: order === 'newest' ? 'earliest' : '' })}>
           {order === 'newest' ? 'Newest first' : 'Earliest first'}
         </button>
       </div>
@@ -58,6 +95,11 @@ export function SeminarListPage() {
           ))}
         </ul>
       )}
+      {next && (
+        <button type="button" className="secondary" disabled={more} onClick={showMore}>
+          {more ? 'Loading…' : 'Show more'}
+        </button>
+      )}
     </section>
   )
 }
@@ -67,7 +109,12 @@ export function SeminarPage() {
   const id = Number(useParams().id)
   const [seminar, setSeminar] = useState<Seminar | null>(null)
   const [loadError, setLoadError] = useState<unknown>(null)
+  const [confirmDrop, setConfirmDrop] = useState(false)
+  // A notice handed over by the page before (a form that saved).
+  const handed = (useLocation().state as { notice?: string } | null)?.notice
+  const [notice, setNotice] = useState(handed ?? '')
   const { busy, error, run } = useSubmit()
+  useTitle(seminar?.name ?? 'Seminar')
 
   const load = useCallback(() => api.seminar(id).then(setSeminar, setLoadError), [api, id])
   useEffect(() => {
@@ -77,9 +124,13 @@ export function SeminarPage() {
   if (loadError) return <ErrorBanner error={loadError instanceof ApiError && loadError.status === 404 ? new Error('This seminar does not exist.') : loadError} />
   if (!seminar) return <Loading />
   const can = seminarActions(seminar, me)
-  const act = (f: () => Promise<Seminar>) =>
+  const mine = me ? seminar.participants.find((p) => p.id === me.id) : undefined
+  const act = (f: () => Promise<Seminar>, done: string) =>
     run(async () => {
+      setNotice('')
       setSeminar(await f())
+      setConfirmDrop(false)
+      setNotice(done)
       await refresh()
     })
 
@@ -106,29 +157,48 @@ export function SeminarPage() {
         </dd>
       </dl>
       <ErrorBanner error={error} />
+      {notice && <Notice>{notice}</Notice>}
+      {mine && !mine.is_active && (
+        <p className="muted" data-testid="dropped-explanation">
+          You dropped this seminar on {formatTime(mine.dropped_at)}. Dropping is final: a participant who drops cannot join the same seminar again.
+        </p>
+      )}
       <div className="actions">
         {can.joinAsParticipant && (
-          <button type="button" disabled={busy} onClick={act(() => api.join(seminar.id, 'participant'))}>
+          <button type="button" disabled={busy} onClick={act(() => api.join(seminar.id, 'participant'), 'You joined this seminar.')}>
             Join as participant
           </button>
         )}
         {can.joinAsInstructor && (
-          <button type="button" disabled={busy} onClick={act(() => api.join(seminar.id, 'instructor'))}>
+          <button type="button" disabled={busy} onClick={act(() => api.join(seminar.id, 'instructor'), 'You now teach this seminar.')}>
             Join as instructor
           </button>
         )}
-        {can.drop && (
-          <button type="button" className="danger" disabled={busy} onClick={act(() => api.drop(seminar.id))}>
+        {can.drop && !confirmDrop && (
+          <button type="button" className="danger" disabled={busy} onClick={() => setConfirmDrop(true)}>
             Drop this seminar
           </button>
         )}
-        {me?.participant && !can.joinAsParticipant && !can.drop && !can.edit && !seminar.participants.some((p) => p.id === me.id) && (
+        {me?.participant && !can.joinAsParticipant && !can.drop && !can.edit && !mine && (
           // Let the API say why (full, not accepted): its message is shown.
-          <button type="button" disabled={busy} onClick={act(() => api.join(seminar.id, 'participant'))}>
+          <button type="button" disabled={busy} onClick={act(() => api.join(seminar.id, 'participant'), 'You joined this seminar.')}>
             Try to join
           </button>
         )}
       </div>
+      {can.drop && confirmDrop && (
+        <div role="alertdialog" aria-labelledby="drop-question" className="confirm">
+          <p id="drop-question">Drop “{seminar.name}”? This cannot be undone: you will not be able to join this seminar again.</p>
+          <div className="actions">
+            <button type="button" className="danger" disabled={busy} onClick={act(() => api.drop(seminar.id), 'You dropped this seminar.')}>
+              Drop for good
+            </button>
+            <button type="button" className="secondary" disabled={busy} onClick={() => setConfirmDrop(false)}>
+              Keep my seat
+            </button>
+          </div>
+        </div>
+      )}
       <h2>Instructors</h2>
       <ul>
         {seminar.instructors.map((i) => (
@@ -159,7 +229,7 @@ export function SeminarPage() {
 }
 
 export function SeminarFormPage({ mode }: { mode: 'create' | 'edit' }) {
-  const { api, refresh } = useSession()
+  const { api, me, refresh } = useSession()
   const navigate = useNavigate()
   const id = Number(useParams().id)
   const [f, setF] = useState({ name: '', capacity: '', count: '', time: '', online: true })
@@ -177,7 +247,22 @@ export function SeminarFormPage({ mode }: { mode: 'create' | 'edit' }) {
       setError,
     )
   }, [api, id, mode, setError])
+  useTitle(mode === 'create' ? 'New seminar' : 'Edit seminar')
 
+  // Say who may open a seminar before anyone fills in the form.
+  if (mode === 'create' && me && (!me.instructor || me.instructor.charge)) {
+    return (
+      <section className="narrow">
+        <h1>New seminar</h1>
+        <p>
+          {me.instructor
+            ? 'You are in charge of a seminar already: an instructor runs one seminar at a time.'
+            : 'Only instructors open seminars. As a participant you join the ones instructors open.'}
+        </p>
+        <Link to="/seminars">Back to the seminars</Link>
+      </section>
+    )
+  }
   if (!loaded) return error ? <ErrorBanner error={error} /> : <Loading />
   const set = (k: 'name' | 'capacity' | 'count' | 'time') => (v: string) => setF({ ...f, [k]: v })
   return (
@@ -188,7 +273,7 @@ export function SeminarFormPage({ mode }: { mode: 'create' | 'edit' }) {
         onSubmit={run(async () => {
           const s = mode === 'create' ? await api.createSeminar(f) : await api.updateSeminar(id, f)
           await refresh()
-          navigate(`/seminars/${s.id}`)
+          navigate(`/seminars/${s.id}`, { state: { notice: mode === 'create' ? 'Seminar created.' : 'Changes saved.' } })
         })}
       >
         <Field label="Name" name="name" value={f.name} onChange={set('name')} errors={errors} required />

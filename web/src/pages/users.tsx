@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
-import { Link, useNavigate, useParams } from 'react-router-dom'
+import { Link, useLocation, useNavigate, useParams } from 'react-router-dom'
 import { ApiError, formatTime, fullName, type User } from '../api'
-import { ErrorBanner, Field, fieldErrors, Loading, useSubmit } from '../components/forms'
+import { ErrorBanner, Field, fieldErrors, Loading, Notice, useSubmit, useTitle } from '../components/forms'
 import { useSession } from '../session'
 
 export function UserPage() {
@@ -9,6 +9,8 @@ export function UserPage() {
   const param = useParams().id ?? 'me'
   const [user, setUser] = useState<User | null>(null)
   const [error, setError] = useState<unknown>(null)
+  const notice = (useLocation().state as { notice?: string } | null)?.notice
+  useTitle(user ? fullName(user) : 'User')
   useEffect(() => {
     setUser(null)
     api.user(param === 'me' ? 'me' : Number(param)).then(setUser, setError)
@@ -33,6 +35,7 @@ export function UserPage() {
           </span>
         )}
       </div>
+      {notice && <Notice>{notice}</Notice>}
       <dl className="facts">
         <dt>Username</dt>
         <dd>{user.username}</dd>
@@ -86,6 +89,7 @@ export function UserPage() {
 
 export function EditProfilePage() {
   const { api, me, setMe } = useSession()
+  useTitle('Edit profile')
   const navigate = useNavigate()
   const [f, setF] = useState<Record<string, string> | null>(null)
   const { busy, error, run } = useSubmit()
@@ -110,7 +114,7 @@ export function EditProfilePage() {
           if (me.participant) body.university = f.university
           if (me.instructor) Object.assign(body, { company: f.company, year: f.year === '' ? null : f.year })
           setMe(await api.updateMe(body))
-          navigate(`/users/${me.id}`)
+          navigate(`/users/${me.id}`, { state: { notice: 'Profile saved.' } })
         })}
       >
         <Field label="Username" name="username" value={f.username} onChange={set('username')} errors={errors} required />
@@ -135,6 +139,7 @@ export function EditProfilePage() {
 
 export function BecomeParticipantPage() {
   const { api, setMe } = useSession()
+  useTitle('Become a participant')
   const navigate = useNavigate()
   const [university, setUniversity] = useState('')
   const { busy, error, run } = useSubmit()
@@ -146,7 +151,7 @@ export function BecomeParticipantPage() {
         onSubmit={run(async () => {
           const u = await api.becomeParticipant({ university })
           setMe(u)
-          navigate(`/users/${u.id}`)
+          navigate(`/users/${u.id}`, { state: { notice: 'You are a participant now.' } })
         })}
       >
         <Field label="University" name="university" value={university} onChange={setUniversity} errors={fieldErrors(error)} />

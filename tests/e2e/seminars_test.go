@@ -350,3 +350,20 @@ func TestABadLimitOrCursorIs400(t *testing.T) {
 	u, _ := url.Parse(next)
 	expect(t, call(t, "GET", "/api/v1/seminar/?limit=1&order=earliest&cursor="+url.QueryEscape(u.Query().Get("cursor")), a.Token, nil), 400)
 }
+
+// A page's items say what people choose a seminar by; the whole-list
+// array keeps exactly the contract's fields (the validator checks both).
+func TestPageItemsCarryTimePlaceAndCapacity(t *testing.T) {
+	owner := instructorAccount(t)
+	name := unique("Card ")
+	expect(t, call(t, "POST", "/api/v1/seminar/", owner.Token, map[string]any{"name": name, "capacity": 7, "count": 2, "time": "09:05", "online": false}), 201)
+	m := expect(t, call(t, "GET", "/api/v1/seminar/?limit=5&name="+url.QueryEscape(name), owner.Token, nil), 200).obj(t)
+	cards := list(m, "results")
+	if len(cards) != 1 || cards[0]["capacity"] != float64(7) || cards[0]["time"] != "09:05" || cards[0]["online"] != false || cards[0]["participant_count"] != float64(0) {
+		t.Fatalf("page item %v", cards)
+	}
+	whole := expect(t, call(t, "GET", "/api/v1/seminar/?name="+url.QueryEscape(name), owner.Token, nil), 200).list(t)
+	if _, extra := whole[0]["capacity"]; len(whole) != 1 || extra {
+		t.Fatalf("the whole list changed shape: %v", whole)
+	}
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { ApiError, createClient, type Client, seminarActions, type Seminar, type User } from './api'
+import { ApiError, createClient, type Client, seatsLeft, seminarActions, type Seminar, type User } from './api'
 
 function fakeFetch(status: number, body: unknown) {
   return vi.fn(async () => new Response(body === undefined ? '' : JSON.stringify(body), { status }))
@@ -94,5 +94,13 @@ describe('seminarActions', () => {
   })
   it('offers nothing when signed out', () => {
     expect(seminarActions(seminar(), null)).toEqual({ joinAsParticipant: false, joinAsInstructor: false, drop: false, edit: false })
+  })
+})
+
+describe('seatsLeft', () => {
+  it('counts the free seats, in words', () => {
+    expect(seatsLeft({ capacity: 5, participant_count: 2 })).toBe('3 seats left')
+    expect(seatsLeft({ capacity: 5, participant_count: 4 })).toBe('1 seat left')
+    expect(seatsLeft({ capacity: 5, participant_count: 5 })).toBe('Full')
   })
 })

@@ -28,8 +28,17 @@ export interface Seminar {
   participants: SeminarParticipant[]
 }
 export interface SeminarSummary { id: number; name: string; instructors: Person[]; participant_count: number }
+/** A seminar as a page of the list shows it. */
+export interface SeminarCard extends SeminarSummary { capacity: number; time: string; online: boolean }
 /** One page of the list (the API's opt-in pagination). */
-export interface SeminarPage { next: string | null; results: SeminarSummary[] }
+export interface SeminarPage { next: string | null; results: SeminarCard[] }
+
+/** "3 seats left", "1 seat left", "Full". */
+export function seatsLeft(s: { capacity: number; participant_count: number }): string {
+  const left = s.capacity - s.participant_count
+  if (left <= 0) return 'Full'
+  return `${left} seat${left === 1 ? '' : 's'} left`
+}
 
 /** An answer that was not 2xx, with the API's message for a person. */
 export class ApiError extends Error {

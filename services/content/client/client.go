@@ -39,6 +39,9 @@ type Seminar struct {
 type Summary struct {
 	ID               int64    `json:"id"`
 	Name             string   `json:"name"`
+	Capacity         int      `json:"capacity"`
+	Time             string   `json:"time"`
+	Online           bool     `json:"online"`
 	Instructors      []Member `json:"instructors"`
 	ParticipantCount int      `json:"participant_count"`
 }

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react'
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router-dom'
-import { ApiError, formatTime, fullName, seminarActions, type Seminar, type SeminarSummary } from '../api'
+import { ApiError, formatTime, fullName, seatsLeft, seminarActions, type Seminar, type SeminarCard } from '../api'
 import { ErrorBanner, Field, fieldErrors, Loading, Notice, useSubmit, useTitle } from '../components/forms'
 import { useSession } from '../session'
 
@@ -10,7 +10,7 @@ export function SeminarListPage() {
   const [params, setParams] = useSearchParams()
   const name = params.get('name') ?? ''
   const order: 'newest' | 'earliest' = params.get('order') === 'earliest' ? 'earliest' : 'newest'
-  const [list, setList] = useState<SeminarSummary[] | null>(null)
+  const [list, setList] = useState<SeminarCard[] | null>(null)
   const [next, setNext] = useState<string | null>(null)
   const [more, setMore] = useState(false)
   const [error, setError] = useState<unknown>(null)
@@ -90,6 +90,9 @@ export function SeminarListPage() {
               <span className="muted">by {s.instructors.map(fullName).join(', ') || '—'}</span>
               <span className="count" data-testid="participant-count">
                 {s.participant_count} participant{s.participant_count === 1 ? '' : 's'}
+              </span>
+              <span className="facts-inline muted" data-testid="card-facts">
+                {s.time} · {s.online ? 'Online' : 'In person'} · {seatsLeft(s)}
               </span>
             </li>
           ))}

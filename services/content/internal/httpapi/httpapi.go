@@ -284,7 +284,10 @@ func orderOf(f store.ListFilter) string {
 func summaries(list []store.Summary) []client.Summary {
 	out := make([]client.Summary, 0, len(list))
 	for _, s := range list {
-		out = append(out, client.Summary{ID: s.ID, Name: s.Name, Instructors: members(s.Instructors), ParticipantCount: s.ActiveParticipants})
+		out = append(out, client.Summary{
+			ID: s.ID, Name: s.Name, Capacity: s.Capacity, Time: s.Time, Online: s.Online,
+			Instructors: members(s.Instructors), ParticipantCount: s.ActiveParticipants,
+		})
 	}
 	return out
 }

@@ -30,6 +30,9 @@ var readCommitted = pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
 type Summary struct {
 	ID                 int64
 	Name               string
+	Capacity           int
+	Time               string // "HH:MM"
+	Online             bool
 	ActiveParticipants int
 	Instructors        []seminar.Member
 	At                 Position // where it sits in the list
@@ -218,7 +221,7 @@ func (st *Store) List(ctx context.Context, f ListFilter) ([]Summary, error) {
 		limit = &f.Limit
 	}
 	rows, err := st.pool.Query(ctx, `
-		SELECT id, name, active_participants, created_at FROM seminars
+		SELECT id, name, capacity, to_char(time, 'HH24:MI'), online, active_participants, created_at FROM seminars
 		WHERE ($1::text IS NULL OR strpos(lower(name), lower($1::text)) > 0)
 		  AND ($2::timestamptz IS NULL OR (created_at, id) `+after+` ($2, $3))
 		ORDER BY `+order+`
@@ -228,7 +231,7 @@ func (st *Store) List(ctx context.Context, f ListFilter) ([]Summary, error) {
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Summary, error) {
 		var s Summary
-		err := r.Scan(&s.ID, &s.Name, &s.ActiveParticipants, &s.At.CreatedAt)
+		err := r.Scan(&s.ID, &s.Name, &s.Capacity, &s.Time, &s.Online, &s.ActiveParticipants, &s.At.CreatedAt)
 		s.At.ID = s.ID
 		s.Instructors = []seminar.Member{}
 		return s, err

@@ -60,6 +60,19 @@ func BuildSeminars(ctx context.Context, dir Directory, caller internalapi.Caller
 	return out, nil
 }
 
+// BuildCards is BuildSeminars for a page of the list.
+func BuildCards(ctx context.Context, dir Directory, caller internalapi.Caller, list []contentclient.Summary) ([]SeminarCard, error) {
+	summaries, err := BuildSeminars(ctx, dir, caller, list)
+	if err != nil {
+		return nil, err
+	}
+	cards := make([]SeminarCard, len(list))
+	for i, s := range list {
+		cards[i] = SeminarCard{SeminarSummary: summaries[i], Capacity: s.Capacity, Time: s.Time, Online: s.Online}
+	}
+	return cards, nil
+}
+
 // BuildUser joins a user's account data with their seminars.
 func BuildUser(u userclient.User, seminars contentclient.UserSeminars) User {
 	out := User{

@@ -82,9 +82,19 @@ type SeminarSummary struct {
 	ParticipantCount int                 `json:"participant_count"`
 }
 
+// SeminarCard is a seminar as a page of the list shows it: the summary and
+// what people choose a seminar by. Pages are an extension, so they may say
+// more; the whole-list array keeps the contract's SeminarSummary exactly.
+type SeminarCard struct {
+	SeminarSummary
+	Capacity int    `json:"capacity"`
+	Time     string `json:"time"`
+	Online   bool   `json:"online"`
+}
+
 // SeminarPage is one page of the list (the opt-in pagination): Next is the
 // path of the page after it, null on the last.
 type SeminarPage struct {
-	Next    *string          `json:"next"`
-	Results []SeminarSummary `json:"results"`
+	Next    *string       `json:"next"`
+	Results []SeminarCard `json:"results"`
 }

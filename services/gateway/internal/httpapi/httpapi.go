@@ -388,7 +388,7 @@ func (a *api) listPage(c *gin.Context, me internalapi.Caller, q contentclient.Li
 		if err != nil {
 			return nil, err
 		}
-		results, err := compose.BuildSeminars(ctx, a.users, me, page.Results)
+		results, err := compose.BuildCards(ctx, a.users, me, page.Results)
 		if err != nil {
 			return nil, err
 		}

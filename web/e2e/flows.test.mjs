@@ -214,6 +214,15 @@ test('no page scrolls sideways at any width, whatever the names', async () => {
       assert.ok(scroll <= view, `${path} at ${width} px is ${scroll} px wide (screenshot ${name}.png)`)
       assert.match(await page.title(), /seminarhub$/, `${path} has a title`)
       if (width === 390 || width === 1280) await noSeriousA11yViolations(page, `${path} at ${width} px`)
+      if (width === 390) {
+        // Touch targets on a phone: every button and header link at least 44 px tall.
+        const small = await page.evaluate(() =>
+          [...document.querySelectorAll('button, .button, .nav a')]
+            .filter((e) => e.getBoundingClientRect().height > 0 && e.getBoundingClientRect().height < 44)
+            .map((e) => `${e.textContent?.trim()} (${Math.round(e.getBoundingClientRect().height)} px)`),
+        )
+        assert.deepEqual(small, [], `touch targets under 44 px on ${path}`)
+      }
     }
     await page.context().close()
   }

@@ -82,7 +82,7 @@ test('instructors and participants run a seminar through the browser', async () 
   await teacher.getByText('must be a 24-hour time "HH:MM"').waitFor()
   // The summary names the field, and the focus is on it.
   await teacher.getByRole('alert').getByText('One field needs attention: time.').waitFor()
-  assert.equal(await teacher.evaluate(() => document.activeElement?.id), 'f-time')
+  await teacher.waitForFunction(() => document.activeElement?.id === 'f-time', null, { timeout: 5000 })
   await shot(teacher, 'create-seminar-validation')
   await teacher.getByLabel('Time (HH:MM, 24-hour) *').fill('14:30')
   await teacher.getByRole('button', { name: 'Create' }).click()

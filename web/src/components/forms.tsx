@@ -77,12 +77,15 @@ export function useSubmit() {
       await action()
     } catch (err) {
       setError(err)
-      // Once the messages are on screen, take the person to the first one.
-      requestAnimationFrame(() => document.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus())
     } finally {
       setBusy(false)
     }
   }
+  // Once the messages are on screen (effects run after the commit), take
+  // the person to the first field that needs them.
+  useEffect(() => {
+    if (error) document.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
+  }, [error])
   return { busy, error, run, setError }
 }
 

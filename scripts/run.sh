@@ -126,5 +126,9 @@ cat <<MSG
 
 MSG
 wait -n "${pids[@]}" || true
+# Ctrl-C reaches the services too (Nginx stops on SIGINT at once): a signal
+# this script received is handled by its trap after this pause, before
+# anything is called a failure.
+sleep 0.5
 echo "[run] a service exited; see $LOGS"
 exit 1

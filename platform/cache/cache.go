@@ -31,6 +31,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel"
@@ -105,6 +106,7 @@ type Cache struct {
 	downUntil  atomic.Int64 // unix nanoseconds; Redis is skipped until then
 	epochDirty atomic.Bool  // an invalidation was lost; bump the epoch first
 	flights    singleflight.Group
+	limiter    *redis_rate.Limiter // Throttle's counts
 
 	requests metric.Int64Counter
 	failures metric.Int64Counter
@@ -116,7 +118,11 @@ func New(rdb redis.UniversalClient, namespace string, log *slog.Logger) *Cache {
 	meter := otel.Meter("github.com/seminarhub/seminarhub/platform/cache")
 	requests, _ := meter.Int64Counter("cache.requests", metric.WithDescription("cache lookups by result (hit, miss, bypass)"))
 	failures, _ := meter.Int64Counter("cache.redis.failures", metric.WithDescription("Redis calls that failed or timed out"))
-	return &Cache{rdb: rdb, log: log, namespace: namespace, requests: requests, failures: failures}
+	c := &Cache{rdb: rdb, log: log, namespace: namespace, requests: requests, failures: failures}
+	if rdb != nil {
+		c.limiter = redis_rate.NewLimiter(rdb)
+	}
+	return c
 }
 
 func (c *Cache) epochKey() string { return c.namespace + ":epoch" }

@@ -173,20 +173,17 @@ func (c *Cache) Current(ctx context.Context, deps ...Deps) []bool {
 			}
 		}
 	}
-	var tokens []any
+	var tokens []string
 	if len(keys) > 0 {
-		var err error
-		if tokens, err = c.rdb.MGet(ctx, keys...).Result(); err != nil {
-			if ctx.Err() == nil {
-				c.failed(ctx, "check", err)
-			}
+		var ok bool
+		if tokens, ok = c.Generations(ctx, keys...); !ok {
 			return out
 		}
 	}
 	for i, d := range deps {
 		out[i] = d != nil
 		for k, want := range d {
-			if got, _ := tokens[index[k]].(string); got != want {
+			if tokens[index[k]] != want {
 				out[i] = false
 				break
 			}

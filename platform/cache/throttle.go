@@ -19,7 +19,7 @@ func (c *Cache) Throttle(ctx context.Context, key string, perMinute int) (allowe
 	if !c.usable(ctx) {
 		return true, 0
 	}
-	res, err := redis_rate.NewLimiter(c.rdb).Allow(ctx, c.throttleKey(key), redis_rate.PerMinute(perMinute))
+	res, err := c.limiter.Allow(ctx, c.throttleKey(key), redis_rate.PerMinute(perMinute))
 	if err != nil {
 		if ctx.Err() == nil {
 			c.failed(ctx, "throttle", err)
@@ -34,7 +34,7 @@ func (c *Cache) ResetThrottle(ctx context.Context, key string) {
 	if !c.usable(ctx) {
 		return
 	}
-	if err := redis_rate.NewLimiter(c.rdb).Reset(context.WithoutCancel(ctx), c.throttleKey(key)); err != nil {
+	if err := c.limiter.Reset(context.WithoutCancel(ctx), c.throttleKey(key)); err != nil {
 		c.failed(ctx, "throttle reset", err)
 	}
 }

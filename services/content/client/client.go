@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/seminarhub/seminarhub/platform/internalapi"
@@ -125,9 +124,11 @@ func (c *Client) List(ctx context.Context, caller internalapi.Caller, q ListQuer
 }
 
 // Page reads limit seminars of the list after cursor ("": from the start).
-func (c *Client) Page(ctx context.Context, caller internalapi.Caller, q ListQuery, limit int, cursor string) (p SummaryPage, err error) {
+// Both pass through as the public request gave them: the content service
+// owns their rules (and answers 400 naming the field).
+func (c *Client) Page(ctx context.Context, caller internalapi.Caller, q ListQuery, limit, cursor string) (p SummaryPage, err error) {
 	v := q.values()
-	v.Set("limit", strconv.Itoa(limit))
+	v.Set("limit", limit)
 	if cursor != "" {
 		v.Set("cursor", cursor)
 	}

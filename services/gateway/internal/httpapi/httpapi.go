@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -47,7 +46,7 @@ type Content interface {
 	Update(ctx context.Context, caller internalapi.Caller, id int64, body []byte) (contentclient.Seminar, error)
 	Get(ctx context.Context, caller internalapi.Caller, id int64) (contentclient.Seminar, error)
 	List(ctx context.Context, caller internalapi.Caller, q contentclient.ListQuery) ([]contentclient.Summary, error)
-	Page(ctx context.Context, caller internalapi.Caller, q contentclient.ListQuery, limit int, cursor string) (contentclient.SummaryPage, error)
+	Page(ctx context.Context, caller internalapi.Caller, q contentclient.ListQuery, limit, cursor string) (contentclient.SummaryPage, error)
 	Join(ctx context.Context, caller internalapi.Caller, id int64, body []byte) (contentclient.Seminar, error)
 	Drop(ctx context.Context, caller internalapi.Caller, id int64) (contentclient.Seminar, error)
 	UserSeminars(ctx context.Context, caller internalapi.Caller, userID int64) (contentclient.UserSeminars, error)
@@ -378,11 +377,7 @@ func (a *api) listSeminars(c *gin.Context) {
 // each page names as "next"): DRF's cursor pagination shape, so clients
 // that never send limit keep getting the whole array.
 func (a *api) listPage(c *gin.Context, me internalapi.Caller, q contentclient.ListQuery) {
-	limit, err := strconv.Atoi(c.Query("limit"))
-	if err != nil {
-		a.fail(c, problem.Field("limit", "must be a whole number from 1 to 100"))
-		return
-	}
+	limit := c.Query("limit")
 	a.answer(c, func(ctx context.Context) (any, error) {
 		page, err := a.content.Page(ctx, me, q, limit, c.Query("cursor"))
 		if err != nil {
@@ -396,7 +391,7 @@ func (a *api) listPage(c *gin.Context, me internalapi.Caller, q contentclient.Li
 		if page.Next != "" {
 			// Only what selects the list: the link is the same for every
 			// request that shares this answer.
-			next := url.Values{"limit": {strconv.Itoa(limit)}, "cursor": {page.Next}}
+			next := url.Values{"limit": {limit}, "cursor": {page.Next}}
 			if q.Order == "earliest" {
 				next.Set("order", "earliest")
 			}

@@ -155,21 +155,29 @@ func TestSummariesIsOneStatementForAnyNumberOfUsers(t *testing.T) {
 	}
 }
 
+// twoSessions signs a user up and logs them in once more: the signup's
+// token and the login's.
+func twoSessions(t *testing.T, st *store.Store) (u account.User, current, other string) {
+	t.Helper()
+	u, current = signup(t, st, "u1")
+	other, digest := account.NewToken()
+	if _, err := st.IssueToken(context.Background(), u.ID, "hash", digest); err != nil {
+		t.Fatal(err)
+	}
+	return u, current, other
+}
+
 func TestANewPasswordEndsEverySessionButTheOneThatChangedIt(t *testing.T) {
 	st, _, _ := newStore(t)
 	ctx := context.Background()
-	u, current := signup(t, st, "u1")
-	other, otherDigest := account.NewToken()
-	if _, err := st.IssueToken(ctx, u.ID, "hash", otherDigest); err != nil {
-		t.Fatal(err)
-	}
+	u, current, other := twoSessions(t, st)
 	_, stranger := signup(t, st, "u2")
 	_, ended, err := st.UpdateUser(ctx, u.ID, account.TokenDigest(current), func(*account.User) (string, error) { return "new-hash", nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ended) != 1 || !bytes.Equal(ended[0], otherDigest) {
-		t.Fatalf("ended sessions %x, want only the other one %x", ended, otherDigest)
+	if len(ended) != 1 || !bytes.Equal(ended[0], account.TokenDigest(other)) {
+		t.Fatalf("ended sessions %x, want only the other one %x", ended, account.TokenDigest(other))
 	}
 	if _, err := st.Identify(ctx, account.TokenDigest(current)); err != nil {
 		t.Fatalf("the session that changed the password ended: %v", err)
@@ -185,11 +193,7 @@ func TestANewPasswordEndsEverySessionButTheOneThatChangedIt(t *testing.T) {
 func TestAnUpdateWithoutANewPasswordEndsNoSession(t *testing.T) {
 	st, _, _ := newStore(t)
 	ctx := context.Background()
-	u, _ := signup(t, st, "u1")
-	other, otherDigest := account.NewToken()
-	if _, err := st.IssueToken(ctx, u.ID, "hash", otherDigest); err != nil {
-		t.Fatal(err)
-	}
+	u, _, other := twoSessions(t, st)
 	if _, _, err := st.UpdateUser(ctx, u.ID, nil, func(u *account.User) (string, error) { u.Email = "new@b.co"; return "", nil }); err != nil {
 		t.Fatal(err)
 	}

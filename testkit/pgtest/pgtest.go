@@ -264,6 +264,27 @@ func Migrated(t testing.TB, migrations fs.FS, tracers ...pgx.QueryTracer) *pgxpo
 	return pool
 }
 
+// Warm opens n connections one after another and returns them to the pool
+// idle, so that a test racing n goroutines measures the rule under test and
+// not n simultaneous SCRAM handshakes, which on a loaded CI machine can
+// outlast the pool's connect timeout.
+func Warm(t testing.TB, pool *pgxpool.Pool, n int) {
+	t.Helper()
+	conns := make([]*pgxpool.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Release()
+		}
+	}()
+	for range n {
+		c, err := pool.Acquire(context.Background())
+		if err != nil {
+			t.Fatalf("warm the pool (%d of %d connections open): %v", len(conns), n, err)
+		}
+		conns = append(conns, c)
+	}
+}
+
 // ComposeImage returns the image compose.yaml names for repository (e.g.
 // "postgres"), so tests can keep their images equal to it.
 func ComposeImage(t testing.TB, repository string) string {

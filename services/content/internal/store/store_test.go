@@ -76,6 +76,7 @@ func activeCount(t *testing.T, pool *pgxpool.Pool, id int64) (counted, kept, cap
 
 func TestFortySimultaneousJoinsFillACapacityFiveSeminarExactly(t *testing.T) {
 	st, pool, _ := newStore(t)
+	pgtest.Warm(t, pool, 40)
 	for round := 0; round < 5; round++ {
 		s := create(t, st, int64(1000+round), 5)
 		ok := concurrent.Race(t, 40, seminar.ErrFull, func(i int) error {
@@ -90,6 +91,7 @@ func TestFortySimultaneousJoinsFillACapacityFiveSeminarExactly(t *testing.T) {
 
 func TestCapacityCutsRacingJoinsNeverLeaveMoreActiveThanCapacity(t *testing.T) {
 	st, pool, _ := newStore(t)
+	pgtest.Warm(t, pool, 40)
 	for round := 0; round < 5; round++ {
 		owner := int64(2000 + round)
 		s := create(t, st, owner, 10)
@@ -109,6 +111,7 @@ func TestCapacityCutsRacingJoinsNeverLeaveMoreActiveThanCapacity(t *testing.T) {
 
 func TestAnInstructorCreatingTwoSeminarsAtOnceGetsOnlyOne(t *testing.T) {
 	st, pool, _ := newStore(t)
+	pgtest.Warm(t, pool, 5)
 	for round := 0; round < 5; round++ {
 		owner := int64(3000 + round)
 		ok := concurrent.Race(t, 5, seminar.ErrAlreadyInCharge, func(int) error {
@@ -147,6 +150,7 @@ func TestJoiningTwoSeminarsAsInstructorAtOnceGivesOneCharge(t *testing.T) {
 
 func TestTheSameUserJoiningTwiceAtOnceGetsOneMembership(t *testing.T) {
 	st, pool, _ := newStore(t)
+	pgtest.Warm(t, pool, 10)
 	s := create(t, st, 1, 50)
 	if ok := concurrent.Race(t, 10, seminar.ErrAlreadyMember, func(int) error { return join(st, s.ID, participant(7), "participant") }); ok != 1 {
 		t.Fatalf("%d joins succeeded, want 1", ok)

@@ -43,6 +43,7 @@ func signup(t *testing.T, st *store.Store, username string) (account.User, strin
 
 func TestTenSimultaneousSignupsWithOneUsernameCreateOneUser(t *testing.T) {
 	st, pool, _ := newStore(t)
+	pgtest.Warm(t, pool, 10)
 	su, _ := account.ParseSignup(input.Object{"username": []byte(`"same"`), "password": []byte(`"pw"`), "email": []byte(`"a@b.co"`), "role": []byte(`"instructor"`)})
 	ok := concurrent.Race(t, 10, account.ErrUsernameTaken, func(int) error {
 		_, digest := account.NewToken()
@@ -120,7 +121,8 @@ func TestRenamingToATakenUsernameChangesNothing(t *testing.T) {
 }
 
 func TestBecomingAParticipantTwiceAtOnceGivesOneProfile(t *testing.T) {
-	st, _, _ := newStore(t)
+	st, pool, _ := newStore(t)
+	pgtest.Warm(t, pool, 5)
 	su, _ := account.ParseSignup(input.Object{"username": []byte(`"i"`), "password": []byte(`"pw"`), "email": []byte(`"a@b.co"`), "role": []byte(`"instructor"`)})
 	_, digest := account.NewToken()
 	u, err := st.CreateUser(context.Background(), su, "hash", digest)

@@ -16,6 +16,7 @@ COPY services/content/go.mod services/content/go.sum services/content/
 COPY services/gateway/go.mod services/gateway/go.sum services/gateway/
 COPY tests/e2e/go.mod tests/e2e/go.sum tests/e2e/
 COPY tests/compose/go.mod tests/compose/
+COPY tests/architecture/go.mod tests/architecture/
 COPY deploy/validate/go.mod deploy/validate/go.sum deploy/validate/
 RUN --mount=type=cache,target=/go/pkg/mod \
     cd services/gateway && go mod download && cd ../user && go mod download && cd ../content && go mod download

@@ -13,7 +13,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-MODULES=(./platform/... ./testkit/... ./services/user/... ./services/content/... ./services/gateway/... ./tests/e2e/... ./deploy/validate/...)
+MODULES=(./platform/... ./testkit/... ./services/user/... ./services/content/... ./services/gateway/... ./tests/e2e/... ./tests/architecture/... ./deploy/validate/...)
 
 started_pg="" started_docker="" docker=""
 cleanup() {
@@ -95,7 +95,7 @@ fi
 echo "[test] go vet"
 go vet "${MODULES[@]}" ./tests/compose/...
 echo "[test] each module builds on its own (GOWORK=off), as container builds see it"
-for mod in platform testkit services/user services/content services/gateway tests/e2e tests/compose deploy/validate; do
+for mod in platform testkit services/user services/content services/gateway tests/e2e tests/architecture tests/compose deploy/validate; do
   (cd "$mod" && GOWORK=off go build ./...)
 done
 echo "[test] go test"

@@ -9,25 +9,6 @@ import (
 	"testing"
 )
 
-// The images build their binaries with scripts/build.sh, the script `make
-// build` uses, so the flags cannot drift apart.
-func TestTheDockerfileBuildsWithScriptsBuild(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "Dockerfile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.ReplaceAll(string(b), "\\\n", " ")
-	if strings.Contains(text, "go build") {
-		t.Error("the Dockerfile runs go build itself instead of scripts/build.sh")
-	}
-	for _, l := range strings.Split(text, "\n") {
-		if strings.HasPrefix(l, "RUN ") && strings.Contains(l, "scripts/build.sh /out") {
-			return
-		}
-	}
-	t.Error("no RUN line of the Dockerfile calls scripts/build.sh /out")
-}
-
 const maxBinaryBytes = 26 << 20
 
 // Built the way the images build them, the binaries are static: no dynamic

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/seminarhub/seminarhub/platform/buildinfo"
+	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/config"
 	"github.com/seminarhub/seminarhub/platform/httpx"
 	"github.com/seminarhub/seminarhub/platform/logging"
@@ -136,4 +137,18 @@ func healthcheck(addr string) int {
 		return 1
 	}
 	return 0
+}
+
+// OpenCache connects the service's namespace of the shared Redis. Redis need
+// not be up: the cache bypasses until it answers.
+func OpenCache(base config.Base, namespace string, log *slog.Logger) (*cache.Cache, func(), error) {
+	rdb, err := cache.Open(base.RedisURL, base.RedisTimeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rdb == nil {
+		log.Warn("REDIS_URL is empty: caching disabled")
+		return cache.New(nil, namespace, log), func() {}, nil
+	}
+	return cache.New(rdb, namespace, log), func() { _ = rdb.Close() }, nil
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -145,26 +144,4 @@ func (b *Base) Validate() error {
 		return Invalid("INTERNAL_SECRET", "must be at least 16 characters")
 	}
 	return RejectDevSecret(b.Environment, "INTERNAL_SECRET", b.InternalSecret)
-}
-
-// Database is a backend service's PostgreSQL connection.
-type Database struct {
-	URL      string `env:"DATABASE_URL"`
-	MaxConns int32  `env:"DB_MAX_CONNS" envDefault:"10"`
-}
-
-// Validate checks the connection settings; devURL is used when DATABASE_URL
-// is unset (local development only).
-func (d *Database) Validate(environment, devURL string) error {
-	if d.URL == "" {
-		d.URL = devURL
-	}
-	cfg, err := pgxpool.ParseConfig(d.URL)
-	if err != nil {
-		return Invalid("DATABASE_URL", "not a valid PostgreSQL URL")
-	}
-	if d.MaxConns < 1 {
-		return Invalid("DB_MAX_CONNS", "must be at least 1")
-	}
-	return RejectDevSecret(environment, "DATABASE_URL", cfg.ConnConfig.Password)
 }

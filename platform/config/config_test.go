@@ -48,14 +48,3 @@ func TestProbesNeedAnAddressOfTheirOwn(t *testing.T) {
 		}
 	}
 }
-
-func TestDatabaseURLIsValidated(t *testing.T) {
-	d := config.Database{URL: "::not a url::", MaxConns: 1}
-	if err := d.Validate("development", ""); err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
-		t.Fatalf("got %v", err)
-	}
-	d = config.Database{MaxConns: 1}
-	if err := d.Validate("development", "postgres://u:p@localhost/db"); err != nil || d.URL == "" {
-		t.Fatalf("default not applied: %v", err)
-	}
-}

@@ -10,12 +10,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/seminarhub/seminarhub/platform/postgres"
 	"github.com/seminarhub/seminarhub/platform/problem"
 )
-
-// ErrUnavailable marks a dependency that did not answer (503).
-var ErrUnavailable = errors.New("service temporarily unavailable")
 
 // Fail answers err with the status its kind calls for. Anything that is
 // neither a broken rule nor an outage is a bug: logged in full, answered
@@ -24,6 +20,11 @@ func Fail(c *gin.Context, log *slog.Logger, err error) {
 	if p, ok := problem.As(err); ok {
 		switch p.Kind {
 		case problem.Invalid:
+			if error(p) != err {
+				// A rule error an adapter derived from its own (data the
+				// database refused): a validation gap, logged so it gets closed.
+				log.WarnContext(c.Request.Context(), "input reached the database unvalidated", "error", err.Error())
+			}
 			c.AbortWithStatusJSON(http.StatusBadRequest, ErrorBody{Error: p.Message, Fields: p.Fields})
 		case problem.Forbidden:
 			Abort(c, http.StatusForbidden, p.Message)
@@ -39,14 +40,7 @@ func Fail(c *gin.Context, log *slog.Logger, err error) {
 		}
 		return
 	}
-	if postgres.BadData(err) {
-		// A validation gap: answered as the bad input it is, logged so the
-		// gap gets closed.
-		log.WarnContext(c.Request.Context(), "input reached the database unvalidated", "error", err.Error())
-		Abort(c, http.StatusBadRequest, "invalid input")
-		return
-	}
-	if errors.Is(err, ErrUnavailable) || postgres.Unavailable(err) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, problem.ErrUnavailable) || errors.Is(err, context.Canceled) {
 		log.WarnContext(c.Request.Context(), "dependency unavailable", "error", err.Error())
 		Abort(c, http.StatusServiceUnavailable, "service temporarily unavailable, try again shortly")
 		return

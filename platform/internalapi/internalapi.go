@@ -110,7 +110,7 @@ func NewClient(base, secret string, timeout time.Duration) *Client {
 // Do sends body (raw JSON bytes, a value to encode, or nil) and decodes a 2xx
 // answer into out. A 4xx answer becomes the *problem.Error the backend
 // described, so the gateway answers with the same status and message; an
-// unreachable or failing backend becomes httpx.ErrUnavailable (503). The
+// unreachable or failing backend becomes problem.ErrUnavailable (503). The
 // Deps of a successful answer go to ctx's cache.Collector, if any.
 func (c *Client) Do(ctx context.Context, method, path string, caller Caller, body any, out any) error {
 	var reader io.Reader
@@ -138,12 +138,12 @@ func (c *Client) Do(ctx context.Context, method, path string, caller Caller, bod
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: %s %s: %w", httpx.ErrUnavailable, method, path, err)
+		return fmt.Errorf("%w: %s %s: %w", problem.ErrUnavailable, method, path, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	payload, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return fmt.Errorf("%w: reading %s %s: %w", httpx.ErrUnavailable, method, path, err)
+		return fmt.Errorf("%w: reading %s %s: %w", problem.ErrUnavailable, method, path, err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		cache.Record(ctx, resp.Header)
@@ -172,7 +172,7 @@ func statusError(status int, header http.Header, payload []byte, method, path st
 		return &problem.Error{Kind: kind, Message: body.Error, Fields: body.Fields}
 	}
 	if status == http.StatusServiceUnavailable || status == http.StatusBadGateway || status == http.StatusGatewayTimeout {
-		return fmt.Errorf("%w: %s %s answered %d", httpx.ErrUnavailable, method, path, status)
+		return fmt.Errorf("%w: %s %s answered %d", problem.ErrUnavailable, method, path, status)
 	}
 	return errors.New(method + " " + path + " answered " + strconv.Itoa(status) + ": " + body.Error)
 }

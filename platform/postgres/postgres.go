@@ -24,6 +24,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+
+	"github.com/seminarhub/seminarhub/platform/problem"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -139,6 +141,22 @@ func Unavailable(err error) bool {
 			pgErr.Code == "57P03" || pgErr.Code == "53300"
 	}
 	return false
+}
+
+// Classify turns the errors of this adapter into the vocabulary the rest of
+// the code speaks: an outage wraps problem.ErrUnavailable (503), a data
+// exception becomes an invalid-input problem (400). Anything else — a domain
+// error, a bug — passes through unchanged.
+func Classify(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case BadData(err):
+		return fmt.Errorf("%w: %w", problem.New(problem.Invalid, "invalid input"), err)
+	case Unavailable(err):
+		return fmt.Errorf("%w: %w", problem.ErrUnavailable, err)
+	}
+	return err
 }
 
 // BadData reports a data exception (SQLSTATE class 22: a character the

@@ -57,6 +57,12 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Kind == e.Kind && t.Message == e.Message
 }
 
+// ErrUnavailable marks a dependency that did not answer — a database, Redis
+// or another service (503). It is not a broken rule: the same request may
+// succeed shortly. Adapters wrap their own outage errors with it, so the HTTP
+// layer can answer 503 without knowing what a database is.
+var ErrUnavailable = errors.New("service temporarily unavailable")
+
 // New builds an error of a kind.
 func New(kind Kind, msg string) *Error { return &Error{Kind: kind, Message: msg} }
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/seminarhub/seminarhub/platform/app"
+	"github.com/seminarhub/seminarhub/platform/backend"
 	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/config"
 	"github.com/seminarhub/seminarhub/services/content/internal/httpapi"
@@ -25,7 +25,7 @@ import (
 // Config is the content service's environment.
 type Config struct {
 	config.Base
-	config.Database
+	backend.Database
 	// CacheTTL bounds how long a cached answer (the list, a seminar, a
 	// user's seminars) lives; writes retire them at once anyway, so this
 	// only limits memory and drift after a lost invalidation.
@@ -57,7 +57,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	app.Backend("content", cfg.Base, cfg.Database, migrations.FS,
+	backend.Main("content", cfg.Base, cfg.Database, migrations.FS,
 		func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache) http.Handler {
 			return httpapi.New(log, cfg.Base, store.New(pool), c, cfg.CacheTTL)
 		})

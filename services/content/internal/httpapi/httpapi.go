@@ -18,6 +18,7 @@ import (
 	"github.com/seminarhub/seminarhub/platform/httpx"
 	"github.com/seminarhub/seminarhub/platform/input"
 	"github.com/seminarhub/seminarhub/platform/internalapi"
+	"github.com/seminarhub/seminarhub/platform/postgres"
 	"github.com/seminarhub/seminarhub/platform/wire"
 	"github.com/seminarhub/seminarhub/services/content/client"
 	"github.com/seminarhub/seminarhub/services/content/internal/seminar"
@@ -76,7 +77,23 @@ func New(log *slog.Logger, base config.Base, st *store.Store, c *cache.Cache, tt
 	return httpx.StripTrailingSlash(r)
 }
 
-func (a *api) fail(c *gin.Context, err error) { httpx.Fail(c, a.log, err) }
+// callerOf translates the caller the gateway sent (RequireCaller has
+// checked it is there) into the seminar rules' terms.
+func callerOf(c *gin.Context) seminar.Caller {
+	ic, _ := internalapi.CallerOf(c)
+	out := seminar.Caller{UserID: ic.UserID, Instructor: ic.Instructor}
+	switch ic.Participant {
+	case internalapi.ParticipantAccepted:
+		out.Participant = seminar.AcceptedParticipant
+	case internalapi.ParticipantPending:
+		out.Participant = seminar.PendingParticipant
+	}
+	return out
+}
+
+// fail answers an error; the store's own (an unreachable database, data it
+// refused) are put in the shared vocabulary first.
+func (a *api) fail(c *gin.Context, err error) { httpx.Fail(c, a.log, postgres.Classify(err)) }
 
 // pathID reads :id; anything but a positive integer names no seminar.
 func (a *api) pathID(c *gin.Context) (int64, bool) {
@@ -88,7 +105,7 @@ func (a *api) pathID(c *gin.Context) (int64, bool) {
 }
 
 func (a *api) create(c *gin.Context) {
-	caller, _ := internalapi.CallerOf(c)
+	caller := callerOf(c)
 	obj, ok := httpx.ReadObject(c)
 	if !ok {
 		return
@@ -109,7 +126,7 @@ func (a *api) create(c *gin.Context) {
 
 // change runs one seminar-changing request: lock, decide, write, answer.
 func (a *api) change(c *gin.Context, status int, decide func(*seminar.Seminar, seminar.Caller, input.Object) (store.Effect, error)) {
-	caller, _ := internalapi.CallerOf(c)
+	caller := callerOf(c)
 	id, ok := a.pathID(c)
 	if !ok {
 		return

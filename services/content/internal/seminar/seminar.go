@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/seminarhub/seminarhub/platform/input"
-	"github.com/seminarhub/seminarhub/platform/internalapi"
 	"github.com/seminarhub/seminarhub/platform/problem"
 )
 
@@ -48,8 +47,26 @@ type Member struct {
 	DroppedAt *time.Time
 }
 
-// Caller is the authenticated user acting on a seminar.
-type Caller = internalapi.Caller
+// Caller is the authenticated user acting on a seminar, as far as the
+// seminar rules care. The HTTP layer builds it from whatever carried the
+// identity; the rules never see a header.
+type Caller struct {
+	UserID      int64
+	Instructor  bool // holds an instructor profile
+	Participant ParticipantProfile
+}
+
+// ParticipantProfile is where a caller's participant profile stands.
+type ParticipantProfile int
+
+const (
+	// NoParticipantProfile: the caller cannot join as a participant.
+	NoParticipantProfile ParticipantProfile = iota
+	// PendingParticipant: a profile whose participation is not accepted.
+	PendingParticipant
+	// AcceptedParticipant: may join seminars as a participant.
+	AcceptedParticipant
+)
 
 // Errors of this domain, with the contract's status for each.
 var (
@@ -181,9 +198,9 @@ func (s *Seminar) Join(caller Caller, obj input.Object) (Member, error) {
 	}
 	if role == Participant {
 		switch {
-		case caller.Participant == "":
+		case caller.Participant == NoParticipantProfile:
 			return Member{}, ErrNotParticipant
-		case caller.Participant != internalapi.ParticipantAccepted:
+		case caller.Participant != AcceptedParticipant:
 			return Member{}, ErrNotAccepted
 		case s.ActiveParticipants() >= s.Capacity:
 			return Member{}, ErrFull
@@ -197,7 +214,7 @@ func (s *Seminar) Join(caller Caller, obj input.Object) (Member, error) {
 // Drop decides a drop request. It returns the membership to deactivate, or
 // nil when nothing changes (not a member, or already dropped).
 func (s *Seminar) Drop(caller Caller) (*Member, error) {
-	if caller.Participant == "" {
+	if caller.Participant == NoParticipantProfile {
 		return nil, ErrNotParticipant
 	}
 	m := s.member(caller.UserID)

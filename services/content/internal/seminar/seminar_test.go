@@ -4,16 +4,15 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/seminarhub/seminarhub/platform/internalapi"
 	"github.com/seminarhub/seminarhub/services/content/internal/seminar"
 	"github.com/seminarhub/seminarhub/testkit/domaintest"
 )
 
 var (
-	teacher  = internalapi.Caller{UserID: 1, Instructor: true}
-	student  = internalapi.Caller{UserID: 2, Participant: internalapi.ParticipantAccepted}
-	pending  = internalapi.Caller{UserID: 3, Participant: internalapi.ParticipantPending}
-	outsider = internalapi.Caller{UserID: 4, Instructor: true}
+	teacher  = seminar.Caller{UserID: 1, Instructor: true}
+	student  = seminar.Caller{UserID: 2, Participant: seminar.AcceptedParticipant}
+	pending  = seminar.Caller{UserID: 3, Participant: seminar.PendingParticipant}
+	outsider = seminar.Caller{UserID: 4, Instructor: true}
 )
 
 var (
@@ -152,7 +151,7 @@ func TestDropRules(t *testing.T) {
 	if _, err := s.Drop(outsider); !errors.Is(err, seminar.ErrNotParticipant) {
 		t.Fatalf("no participant profile: %v", err)
 	}
-	both := internalapi.Caller{UserID: teacher.UserID, Instructor: true, Participant: internalapi.ParticipantAccepted}
+	both := seminar.Caller{UserID: teacher.UserID, Instructor: true, Participant: seminar.AcceptedParticipant}
 	if _, err := s.Drop(both); !errors.Is(err, seminar.ErrInstructorCantDrop) {
 		t.Fatalf("instructor of the seminar: %v", err)
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/seminarhub/seminarhub/platform/input"
-	"github.com/seminarhub/seminarhub/platform/internalapi"
 	"github.com/seminarhub/seminarhub/platform/postgres"
 	"github.com/seminarhub/seminarhub/services/content/internal/seminar"
 	"github.com/seminarhub/seminarhub/services/content/internal/store"
@@ -19,10 +18,10 @@ import (
 	"github.com/seminarhub/seminarhub/testkit/pgtest"
 )
 
-func instructor(id int64) seminar.Caller { return internalapi.Caller{UserID: id, Instructor: true} }
+func instructor(id int64) seminar.Caller { return seminar.Caller{UserID: id, Instructor: true} }
 
 func participant(id int64) seminar.Caller {
-	return internalapi.Caller{UserID: id, Participant: internalapi.ParticipantAccepted}
+	return seminar.Caller{UserID: id, Participant: seminar.AcceptedParticipant}
 }
 
 func newStore(t *testing.T) (*store.Store, *pgxpool.Pool, *pgtest.Counter) {

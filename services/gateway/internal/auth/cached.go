@@ -14,7 +14,6 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/seminarhub/seminarhub/platform/cache"
-	"github.com/seminarhub/seminarhub/platform/httpx"
 	"github.com/seminarhub/seminarhub/platform/problem"
 	userclient "github.com/seminarhub/seminarhub/services/user/client"
 )
@@ -112,12 +111,12 @@ func identityEntry(userID int64) cache.Entry {
 // service is unreachable, from the stale-if-error copy.
 func (c *Cached) Identify(ctx context.Context, token string) (userclient.Identity, error) {
 	id, err := c.identify(ctx, token)
-	if !errors.Is(err, httpx.ErrUnavailable) {
+	if !errors.Is(err, problem.ErrUnavailable) {
 		return id, err
 	}
 	stale, staleErr := c.stale(ctx, token)
 	if staleErr != nil {
-		if errors.Is(staleErr, httpx.ErrUnavailable) {
+		if errors.Is(staleErr, problem.ErrUnavailable) {
 			return id, err // the user service's own failure says more
 		}
 		return id, staleErr
@@ -213,7 +212,7 @@ var errRevoked = problem.New(problem.Unauthenticated, "invalid or revoked token"
 // generation replaced (a logout, a new password) → revoked; anything else
 // (a changed profile, an evicted key, no copy) → unknown, the caller's 503.
 func (c *Cached) stale(ctx context.Context, token string) (userclient.Identity, error) {
-	unknown := fmt.Errorf("%w: no recent identity to stand in", httpx.ErrUnavailable)
+	unknown := fmt.Errorf("%w: no recent identity to stand in", problem.ErrUnavailable)
 	if c.staleFor <= 0 {
 		return userclient.Identity{}, unknown
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/seminarhub/seminarhub/platform/app"
+	"github.com/seminarhub/seminarhub/platform/backend"
 	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/config"
 	"github.com/seminarhub/seminarhub/services/user/internal/httpapi"
@@ -25,7 +25,7 @@ import (
 // Config is the user service's environment.
 type Config struct {
 	config.Base
-	config.Database
+	backend.Database
 	// TokenTTL expires tokens after this long; 0 keeps them until logout.
 	TokenTTL time.Duration `env:"TOKEN_TTL" envDefault:"0s"`
 	// CacheTTL bounds how long a cached user (summary or whole object)
@@ -68,7 +68,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	app.Backend("user", cfg.Base, cfg.Database, migrations.FS,
+	backend.Main("user", cfg.Base, cfg.Database, migrations.FS,
 		func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache) http.Handler {
 			return httpapi.New(log, cfg.Base, store.New(pool, cfg.TokenTTL), c, cfg.CacheTTL, cfg.LoginAttempts)
 		})

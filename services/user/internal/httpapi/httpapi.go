@@ -19,9 +19,11 @@ import (
 	"github.com/seminarhub/seminarhub/platform/httpx"
 	"github.com/seminarhub/seminarhub/platform/input"
 	"github.com/seminarhub/seminarhub/platform/internalapi"
+	"github.com/seminarhub/seminarhub/platform/postgres"
 	"github.com/seminarhub/seminarhub/platform/problem"
 	"github.com/seminarhub/seminarhub/services/user/client"
 	"github.com/seminarhub/seminarhub/services/user/internal/account"
+	"github.com/seminarhub/seminarhub/services/user/internal/password"
 	"github.com/seminarhub/seminarhub/services/user/internal/store"
 )
 
@@ -67,7 +69,9 @@ func New(log *slog.Logger, base config.Base, st *store.Store, c *cache.Cache, tt
 	return httpx.StripTrailingSlash(r)
 }
 
-func (a *api) fail(c *gin.Context, err error) { httpx.Fail(c, a.log, err) }
+// fail answers an error; the store's own (an unreachable database, data it
+// refused) are put in the shared vocabulary first.
+func (a *api) fail(c *gin.Context, err error) { httpx.Fail(c, a.log, postgres.Classify(err)) }
 
 func (a *api) signup(c *gin.Context) {
 	obj, ok := httpx.ReadObject(c)
@@ -79,7 +83,7 @@ func (a *api) signup(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	hash, err := account.HashPassword(su.Password)
+	hash, err := password.Hash(su.Password)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -101,8 +105,8 @@ func (a *api) login(c *gin.Context) {
 	// A missing or malformed username or password is simply a wrong one:
 	// the contract has one answer (403) for every failed login.
 	r := input.NewReader(obj)
-	username, password := r.String("username"), r.String("password")
-	if !username.Given() || !password.Given() || r.Err() != nil {
+	username, secret := r.String("username"), r.String("password")
+	if !username.Given() || !secret.Given() || r.Err() != nil {
 		a.fail(c, account.ErrInvalidCredentials)
 		return
 	}
@@ -120,7 +124,7 @@ func (a *api) login(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	if !account.PasswordMatches(password.Value, hash) {
+	if !password.Matches(secret.Value, hash) {
 		a.fail(c, account.ErrInvalidCredentials)
 		return
 	}
@@ -263,11 +267,11 @@ func (a *api) update(c *gin.Context) {
 		keep = account.TokenDigest(token)
 	}
 	u, ended, err := a.store.UpdateUser(c, id, keep, func(u *account.User) (string, error) {
-		password, err := u.Update(obj)
-		if err != nil || password == "" {
+		changed, err := u.Update(obj)
+		if err != nil || changed == "" {
 			return "", err
 		}
-		return account.HashPassword(password)
+		return password.Hash(changed)
 	})
 	if err != nil {
 		a.fail(c, err)

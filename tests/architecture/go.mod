@@ -1,0 +1,3 @@
+module github.com/seminarhub/seminarhub/tests/architecture
+
+go 1.26.8

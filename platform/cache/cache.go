@@ -125,7 +125,13 @@ func New(rdb redis.UniversalClient, namespace string, log *slog.Logger) *Cache {
 	return c
 }
 
-func (c *Cache) epochKey() string { return c.namespace + ":epoch" }
+func (c *Cache) epochKey() string { return c.Key("epoch") }
+
+// Key names something in this cache's namespace: Key("seminar", "7") is
+// "content:seminar:7" in the content service's cache.
+func (c *Cache) Key(parts ...string) string {
+	return c.namespace + ":" + strings.Join(parts, ":")
+}
 
 func (c *Cache) count(ctx context.Context, name string, s Status, n int) {
 	c.requests.Add(ctx, int64(n), metric.WithAttributes(attribute.String("cache", name), attribute.String("result", strings.ToLower(string(s)))))

@@ -99,25 +99,36 @@ func Collect(ctx context.Context) (context.Context, *Collector) {
 // Record adds one internal answer's headers to the context's Collector, if
 // any. An answer without X-Cache-Deps makes the whole composition unknown.
 func Record(ctx context.Context, h http.Header) {
-	col, ok := ctx.Value(collectorKey{}).(*Collector)
-	if !ok {
-		return
-	}
 	var d Deps
 	if _, present := h[DepsHeader]; present { // present but empty: depends on nothing
 		d = ParseDeps(h.Get(DepsHeader))
 	}
+	Report(ctx, Outcome{Status: Status(h.Get(Header)), Deps: d})
+}
+
+// Report adds how one read was served to the context's Collector, if any.
+// A cached store reports here, so the HTTP layer can tell its callers how
+// an answer was served without ever seeing a cache key. Nil Deps (a read
+// that bypassed Redis) make the whole answer unknown.
+func Report(ctx context.Context, o Outcome) {
+	col, ok := ctx.Value(collectorKey{}).(*Collector)
+	if !ok {
+		return
+	}
 	col.mu.Lock()
 	defer col.mu.Unlock()
-	col.status = worse(col.status, Status(h.Get(Header)))
-	if d == nil {
+	col.status = worse(col.status, o.Status)
+	if o.Deps == nil {
 		col.unknown = true
 		return
 	}
-	for k, v := range d {
+	for k, v := range o.Deps {
 		col.deps[k] = v
 	}
 }
+
+// Outcome is everything recorded so far, as one answer's outcome.
+func (col *Collector) Outcome() Outcome { return Outcome{Status: col.Status(), Deps: col.Deps()} }
 
 // worse ranks outcomes for a composition: one bypassed part makes the
 // whole a BYPASS, else one miss a MISS; only all hits are a HIT. A part

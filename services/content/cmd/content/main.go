@@ -59,6 +59,6 @@ func main() {
 	}
 	backend.Main("content", cfg.Base, cfg.Database, migrations.FS,
 		func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache) http.Handler {
-			return httpapi.New(log, cfg.Base, store.New(pool), c, cfg.CacheTTL)
+			return httpapi.New(log, cfg.Base, store.NewCached(store.NewPostgres(pool), c, cfg.CacheTTL))
 		})
 }

@@ -1,19 +1,16 @@
 // Package httpapi is the content service's internal HTTP API. Each handler
 // validates through the seminar domain, runs one store call (one
-// transaction) and answers with the client package's wire types.
+// transaction) and answers with the client package's wire types. Caching is
+// the store's business (store.Cached): no handler names a key.
 package httpapi
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/config"
 	"github.com/seminarhub/seminarhub/platform/httpx"
 	"github.com/seminarhub/seminarhub/platform/input"
@@ -27,41 +24,13 @@ import (
 
 type api struct {
 	log   *slog.Logger
-	store *store.Store
-	cache *cache.Cache
-	ttl   time.Duration
+	store store.Store
 }
 
-// Cache entries and the generations guarding them (see platform/cache for
-// why a generation). Each read answer is cached, and reports the
-// generations it was read under, so the gateway can keep its composed
-// answer exactly as long as these stay current:
-//   - the list, one entry per order: any seminar write bumps listGen;
-//   - one seminar: writes to that seminar bump its generation;
-//   - one user's seminars: that user's joins and drops bump their member
-//     generation, and so does any change to the fields (the name) of a
-//     seminar they belong to.
-const listGen = "content:seminars:gen"
-
-func listEntry(order string) cache.Entry {
-	return cache.Entry{Key: "content:seminars:list:" + order, Gen: listGen}
-}
-
-func seminarGen(id int64) string { return "content:seminar-gen:" + cache.Itoa(id) }
-
-func seminarEntry(id int64) cache.Entry {
-	return cache.Entry{Key: "content:seminar:" + cache.Itoa(id), Gen: seminarGen(id)}
-}
-
-func memberGen(userID int64) string { return "content:member-gen:" + cache.Itoa(userID) }
-
-func userSeminarsEntry(userID int64) cache.Entry {
-	return cache.Entry{Key: "content:user-seminars:" + cache.Itoa(userID), Gen: memberGen(userID)}
-}
-
-// New builds the service's HTTP handler. Cached answers live at most ttl.
-func New(log *slog.Logger, base config.Base, st *store.Store, c *cache.Cache, ttl time.Duration) http.Handler {
-	a := &api{log: log, store: st, cache: c, ttl: ttl}
+// New builds the service's HTTP handler over st (a cached store in
+// production: see store.Cached).
+func New(log *slog.Logger, base config.Base, st store.Store) http.Handler {
+	a := &api{log: log, store: st}
 	r := httpx.NewEngine("content", log)
 	internalapi.Ping(r, base.InternalSecret)
 
@@ -119,8 +88,6 @@ func (a *api) create(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	// The creator is now in charge of it: their seminars changed too.
-	a.cache.Invalidate(c, listGen, seminarGen(s.ID), memberGen(caller.UserID))
 	c.JSON(http.StatusCreated, toWire(s))
 }
 
@@ -135,39 +102,14 @@ func (a *api) change(c *gin.Context, status int, decide func(*seminar.Seminar, s
 	if !ok {
 		return
 	}
-	var effect store.Effect
 	s, err := a.store.Change(c, id, func(s *seminar.Seminar) (store.Effect, error) {
-		var err error
-		effect, err = decide(s, caller, obj)
-		return effect, err
+		return decide(s, caller, obj)
 	})
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	// After the commit, before the answer: the caller's next read is fresh.
-	a.cache.Invalidate(c, retired(s, effect)...)
 	c.JSON(status, toWire(s))
-}
-
-// retired lists the generations a committed change retires.
-func retired(s seminar.Seminar, e store.Effect) []string {
-	var gens []string
-	for _, m := range []*seminar.Member{e.Join, e.Drop} {
-		if m != nil {
-			gens = append(gens, memberGen(m.UserID))
-		}
-	}
-	if e.Fields {
-		// Every member's list of seminars shows the name.
-		for _, m := range s.Members {
-			gens = append(gens, memberGen(m.UserID))
-		}
-	}
-	if len(gens) == 0 && !e.Fields {
-		return nil // nothing changed
-	}
-	return append(gens, listGen, seminarGen(s.ID))
 }
 
 func (a *api) update(c *gin.Context) {
@@ -196,46 +138,29 @@ func (a *api) get(c *gin.Context) {
 	if !ok {
 		return
 	}
-	a.cached(c, "seminar", seminarEntry(id), func(ctx context.Context) (any, error) {
+	a.read(c, func(ctx context.Context) (any, error) {
 		s, err := a.store.Seminar(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		return toWire(s), nil
+		return toWire(s), err
 	})
 }
 
-// cached answers from the cache entry e, loading (and encoding) on a miss,
-// and reports where the answer came from and what it depends on.
-func (a *api) cached(c *gin.Context, name string, e cache.Entry, load func(context.Context) (any, error)) {
-	body, outcome, err := a.cache.Load(c, name, e, a.ttl, func(ctx context.Context) ([]byte, error) {
-		v, err := load(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(v)
-	})
-	if err != nil {
+func (a *api) read(c *gin.Context, read func(context.Context) (any, error)) {
+	if err := httpx.Read(c, read); err != nil {
 		a.fail(c, err)
-		return
 	}
-	outcome.SetHeaders(c.Writer.Header())
-	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 }
 
-// list serves the seminar list cache-aside, one entry per order; searches
-// by name are not cached (too many variants, each rarely repeated).
+// list answers the whole list, in one piece as the contract has it.
 func (a *api) list(c *gin.Context) {
 	f := listFilter(c)
-	load := func(ctx context.Context) (any, error) {
+	a.read(c, func(ctx context.Context) (any, error) {
 		list, err := a.store.List(ctx, f)
 		return summaries(list), err
-	}
-	a.listed(c, f, "seminar_list", listEntry(orderOf(f)), load)
+	})
 }
 
-// page serves one page of the list (?limit=, ?cursor=): keyset pagination,
-// cached per page like the whole list and retired with it by every write.
+// page answers one page of the list (?limit=, ?cursor=): keyset
+// pagination, stable however many seminars are created meanwhile.
 func (a *api) page(c *gin.Context) {
 	f := listFilter(c)
 	limit, err := pageSize(c.Query("limit"))
@@ -243,44 +168,22 @@ func (a *api) page(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	cursor := c.Query("cursor")
-	if cursor != "" {
+	if cursor := c.Query("cursor"); cursor != "" {
 		if f.After, err = decodeCursor(orderOf(f), cursor); err != nil {
 			a.fail(c, err)
 			return
 		}
 	}
 	f.Limit = limit + 1 // one more says whether a next page exists
-	load := func(ctx context.Context) (any, error) {
+	a.read(c, func(ctx context.Context) (any, error) {
 		list, err := a.store.List(ctx, f)
-		if err != nil {
-			return nil, err
-		}
 		out := client.SummaryPage{Results: summaries(list)}
 		if len(list) > limit {
 			out.Results = out.Results[:limit]
 			out.Next = encodeCursor(orderOf(f), list[limit-1].At)
 		}
-		return out, nil
-	}
-	e := cache.Entry{Key: fmt.Sprintf("content:seminars:page:%s:%d:%s", orderOf(f), limit, cursor), Gen: listGen}
-	a.listed(c, f, "seminar_page", e, load)
-}
-
-// listed answers a list or a page: cached without a name search, loaded
-// every time with one.
-func (a *api) listed(c *gin.Context, f store.ListFilter, name string, e cache.Entry, load func(context.Context) (any, error)) {
-	if f.NameContains == nil {
-		a.cached(c, name, e, load)
-		return
-	}
-	c.Header(cache.Header, string(cache.Bypass))
-	out, err := load(c)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+		return out, err
+	})
 }
 
 func listFilter(c *gin.Context) store.ListFilter {
@@ -315,12 +218,9 @@ func (a *api) userSeminars(c *gin.Context) {
 		httpx.Abort(c, http.StatusNotFound, "user not found")
 		return
 	}
-	a.cached(c, "user_seminars", userSeminarsEntry(id), func(ctx context.Context) (any, error) {
+	a.read(c, func(ctx context.Context) (any, error) {
 		list, err := a.store.MembershipsOf(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		return userSeminars(list), nil
+		return userSeminars(list), err
 	})
 }
 

@@ -70,6 +70,6 @@ func main() {
 	}
 	backend.Main("user", cfg.Base, cfg.Database, migrations.FS,
 		func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache) http.Handler {
-			return httpapi.New(log, cfg.Base, store.New(pool, cfg.TokenTTL), c, cfg.CacheTTL, cfg.LoginAttempts)
+			return httpapi.New(log, cfg.Base, store.NewCached(store.NewPostgres(pool, cfg.TokenTTL), c, cfg.CacheTTL), c, cfg.LoginAttempts)
 		})
 }

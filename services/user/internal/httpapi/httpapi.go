@@ -4,13 +4,10 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -29,29 +26,16 @@ import (
 
 type api struct {
 	log           *slog.Logger
-	store         *store.Store
-	cache         *cache.Cache
-	ttl           time.Duration
-	loginAttempts int // per account and minute
+	store         store.Store
+	limits        *cache.Cache // login throttling, shared by every replica
+	loginAttempts int          // per account and minute
 }
 
-// userGen guards everything cached about one user — their summary (names
-// inside seminars) and their whole user object — and every change of the
-// user bumps it: an update, a new participant profile, a login (last_login).
-func userGen(id int64) string { return "user:gen:" + cache.Itoa(id) }
-
-func summaryEntry(id int64) cache.Entry {
-	return cache.Entry{Key: "user:summary:" + cache.Itoa(id), Gen: userGen(id)}
-}
-
-func userEntry(id int64) cache.Entry {
-	return cache.Entry{Key: "user:user:" + cache.Itoa(id), Gen: userGen(id)}
-}
-
-// New builds the service's HTTP handler. Cached answers live at most ttl;
-// each account may try loginAttempts logins a minute.
-func New(log *slog.Logger, base config.Base, st *store.Store, c *cache.Cache, ttl time.Duration, loginAttempts int) http.Handler {
-	a := &api{log: log, store: st, cache: c, ttl: ttl, loginAttempts: loginAttempts}
+// New builds the service's HTTP handler over st (a cached store in
+// production: see store.Cached). Each account may try loginAttempts logins
+// a minute, counted in limits.
+func New(log *slog.Logger, base config.Base, st store.Store, limits *cache.Cache, loginAttempts int) http.Handler {
+	a := &api{log: log, store: st, limits: limits, loginAttempts: loginAttempts}
 	r := httpx.NewEngine("user", log)
 	internalapi.Ping(r, base.InternalSecret)
 
@@ -115,7 +99,7 @@ func (a *api) login(c *gin.Context) {
 	// usernames are counted alike, so the answers tell nothing about
 	// which accounts exist. Refused attempts cost no password hashing.
 	throttle := account.LoginThrottleKey(username.Value)
-	if ok, wait := a.cache.Throttle(c, throttle, a.loginAttempts); !ok {
+	if ok, wait := a.limits.Throttle(c, throttle, a.loginAttempts); !ok {
 		a.fail(c, &problem.Error{Kind: problem.Throttled, Message: "too many login attempts for this account, try again later", RetryAfter: wait})
 		return
 	}
@@ -128,14 +112,13 @@ func (a *api) login(c *gin.Context) {
 		a.fail(c, account.ErrInvalidCredentials)
 		return
 	}
-	a.cache.ResetThrottle(c, throttle)
+	a.limits.ResetThrottle(c, throttle)
 	token, digest := account.NewToken()
 	u, err := a.store.IssueToken(c, id, hash, digest)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	a.cache.Invalidate(c, userGen(id)) // last_login changed
 	c.JSON(http.StatusOK, client.Session{User: toWire(u), Token: token})
 }
 
@@ -170,61 +153,27 @@ func (a *api) revoke(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{})
 }
 
-// summaries answers the gateway's batch lookup: one Redis round trip for all
-// ids, then one SQL statement for those that missed.
+// summaries answers the gateway's batch lookup of names.
 func (a *api) summaries(c *gin.Context) {
 	var req client.SummariesRequest
 	if err := httpx.DecodeJSON(c, &req); err != nil {
 		httpx.Abort(c, http.StatusBadRequest, "ids must be a list of integers")
 		return
 	}
-	entries := make([]cache.Entry, len(req.IDs))
-	for i, id := range req.IDs {
-		entries[i] = summaryEntry(id)
-	}
-	vals, outcome, err := a.cache.LoadMany(c, "user_summary", entries, a.ttl, func(ctx context.Context, missing []int) ([][]byte, error) {
-		ids := make([]int64, len(missing))
-		for j, i := range missing {
-			ids[j] = req.IDs[i]
-		}
-		list, err := a.store.Summaries(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		byID := make(map[int64][]byte, len(list))
+	a.read(c, func(ctx context.Context) (any, error) {
+		list, err := a.store.Summaries(ctx, req.IDs)
+		out := client.SummariesResponse{Users: make([]client.Summary, 0, len(list))}
 		for _, s := range list {
-			if byID[s.ID], err = json.Marshal(client.Summary{ID: s.ID, Username: s.Username, Email: s.Email, FirstName: s.FirstName, LastName: s.LastName}); err != nil {
-				return nil, err
-			}
+			out.Users = append(out.Users, client.Summary{ID: s.ID, Username: s.Username, Email: s.Email, FirstName: s.FirstName, LastName: s.LastName})
 		}
-		out := make([][]byte, len(ids))
-		for j, id := range ids {
-			out[j] = byID[id]
-		}
-		return out, nil
+		return out, err
 	})
-	if err != nil {
+}
+
+func (a *api) read(c *gin.Context, read func(context.Context) (any, error)) {
+	if err := httpx.Read(c, read); err != nil {
 		a.fail(c, err)
-		return
 	}
-	// The cached values are already the JSON of each client.Summary: splice
-	// them into a SummariesResponse instead of decoding and re-encoding.
-	var buf bytes.Buffer
-	buf.WriteString(`{"users":[`)
-	first := true
-	for _, v := range vals {
-		if v == nil {
-			continue // unknown id
-		}
-		if !first {
-			buf.WriteByte(',')
-		}
-		first = false
-		buf.Write(v)
-	}
-	buf.WriteString(`]}`)
-	outcome.SetHeaders(c.Writer.Header())
-	c.Data(http.StatusOK, "application/json; charset=utf-8", buf.Bytes())
 }
 
 func userID(c *gin.Context) (int64, bool) { return httpx.PositiveID(c.Param("id")) }
@@ -235,19 +184,10 @@ func (a *api) get(c *gin.Context) {
 		a.fail(c, account.ErrNotFound)
 		return
 	}
-	body, outcome, err := a.cache.Load(c, "user", userEntry(id), a.ttl, func(ctx context.Context) ([]byte, error) {
+	a.read(c, func(ctx context.Context) (any, error) {
 		u, err := a.store.User(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(toWire(u))
+		return toWire(u), err
 	})
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	outcome.SetHeaders(c.Writer.Header())
-	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 }
 
 func (a *api) update(c *gin.Context) {
@@ -277,8 +217,6 @@ func (a *api) update(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	// After the commit, before the answer: the caller's next read is fresh.
-	a.cache.Invalidate(c, userGen(id))
 	out := client.Updated{User: toWire(u)}
 	for _, d := range ended {
 		out.EndedSessions = append(out.EndedSessions, hex.EncodeToString(d))
@@ -306,6 +244,5 @@ func (a *api) becomeParticipant(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	a.cache.Invalidate(c, userGen(caller.UserID))
 	c.JSON(http.StatusCreated, toWire(u))
 }

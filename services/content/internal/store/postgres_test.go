@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"testing"
 
@@ -18,48 +17,11 @@ import (
 	"github.com/seminarhub/seminarhub/testkit/pgtest"
 )
 
-func instructor(id int64) seminar.Caller { return seminar.Caller{UserID: id, Instructor: true} }
-
-func participant(id int64) seminar.Caller {
-	return seminar.Caller{UserID: id, Participant: seminar.AcceptedParticipant}
-}
-
-func newStore(t *testing.T) (*store.Store, *pgxpool.Pool, *pgtest.Counter) {
+func newStore(t *testing.T) (*store.Postgres, *pgxpool.Pool, *pgtest.Counter) {
 	t.Helper()
 	counter := &pgtest.Counter{}
 	pool := pgtest.Migrated(t, migrations.FS, counter)
-	return store.New(pool), pool, counter
-}
-
-func create(t *testing.T, st *store.Store, owner int64, capacity int) seminar.Seminar {
-	t.Helper()
-	s, err := seminar.New(instructor(owner), input.Object{
-		"name": []byte(`"S"`), "capacity": []byte(fmt.Sprint(capacity)), "count": []byte("3"), "time": []byte(`"10:00"`),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err = st.Create(context.Background(), instructor(owner), s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func join(st *store.Store, id int64, c seminar.Caller, role string) error {
-	_, err := st.Change(context.Background(), id, func(s *seminar.Seminar) (store.Effect, error) {
-		m, err := s.Join(c, input.Object{"role": []byte(`"` + role + `"`)})
-		return store.Effect{Join: &m}, err
-	})
-	return err
-}
-
-func setCapacity(st *store.Store, id int64, c seminar.Caller, capacity int) error {
-	_, err := st.Change(context.Background(), id, func(s *seminar.Seminar) (store.Effect, error) {
-		err := s.Update(c, input.Object{"capacity": []byte(fmt.Sprint(capacity))})
-		return store.Effect{Fields: true}, err
-	})
-	return err
+	return store.NewPostgres(pool), pool, counter
 }
 
 func activeCount(t *testing.T, pool *pgxpool.Pool, id int64) (counted, kept, capacity int) {
@@ -74,6 +36,7 @@ func activeCount(t *testing.T, pool *pgxpool.Pool, id int64) (counted, kept, cap
 }
 
 func TestFortySimultaneousJoinsFillACapacityFiveSeminarExactly(t *testing.T) {
+	t.Parallel()
 	st, pool, _ := newStore(t)
 	pgtest.Warm(t, pool, 40)
 	for round := 0; round < 5; round++ {
@@ -89,6 +52,7 @@ func TestFortySimultaneousJoinsFillACapacityFiveSeminarExactly(t *testing.T) {
 }
 
 func TestCapacityCutsRacingJoinsNeverLeaveMoreActiveThanCapacity(t *testing.T) {
+	t.Parallel()
 	st, pool, _ := newStore(t)
 	pgtest.Warm(t, pool, 40)
 	for round := 0; round < 5; round++ {
@@ -109,6 +73,7 @@ func TestCapacityCutsRacingJoinsNeverLeaveMoreActiveThanCapacity(t *testing.T) {
 }
 
 func TestAnInstructorCreatingTwoSeminarsAtOnceGetsOnlyOne(t *testing.T) {
+	t.Parallel()
 	st, pool, _ := newStore(t)
 	pgtest.Warm(t, pool, 5)
 	for round := 0; round < 5; round++ {
@@ -127,6 +92,7 @@ func TestAnInstructorCreatingTwoSeminarsAtOnceGetsOnlyOne(t *testing.T) {
 }
 
 func TestJoiningTwoSeminarsAsInstructorAtOnceGivesOneCharge(t *testing.T) {
+	t.Parallel()
 	st, _, _ := newStore(t)
 	a, b := create(t, st, 1, 5), create(t, st, 2, 5)
 	newcomer := instructor(3)
@@ -148,6 +114,7 @@ func TestJoiningTwoSeminarsAsInstructorAtOnceGivesOneCharge(t *testing.T) {
 }
 
 func TestTheSameUserJoiningTwiceAtOnceGetsOneMembership(t *testing.T) {
+	t.Parallel()
 	st, pool, _ := newStore(t)
 	pgtest.Warm(t, pool, 10)
 	s := create(t, st, 1, 50)
@@ -162,6 +129,7 @@ func TestTheSameUserJoiningTwiceAtOnceGetsOneMembership(t *testing.T) {
 }
 
 func TestTheSchemaRefusesOverbookingEvenWithoutTheDomainCheck(t *testing.T) {
+	t.Parallel()
 	st, pool, _ := newStore(t)
 	s := create(t, st, 1, 1)
 	ctx := context.Background()
@@ -180,33 +148,9 @@ func TestTheSchemaRefusesOverbookingEvenWithoutTheDomainCheck(t *testing.T) {
 	}
 }
 
-func TestDroppingFreesASeatAndStampsTheTime(t *testing.T) {
-	st, pool, _ := newStore(t)
-	s := create(t, st, 1, 1)
-	if err := join(st, s.ID, participant(5), "participant"); err != nil {
-		t.Fatal(err)
-	}
-	got, err := st.Change(context.Background(), s.ID, func(s *seminar.Seminar) (store.Effect, error) {
-		m, err := s.Drop(participant(5))
-		return store.Effect{Drop: m}, err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := got.Members[1]
-	if p.UserID != 5 || p.Active || p.DroppedAt == nil || p.DroppedAt.Before(p.JoinedAt) {
-		t.Fatalf("dropped member = %+v", p)
-	}
-	if counted, kept, _ := activeCount(t, pool, s.ID); counted != 0 || kept != 0 {
-		t.Fatalf("active after drop: %d (counter %d)", counted, kept)
-	}
-	if err := join(st, s.ID, participant(6), "participant"); err != nil {
-		t.Fatalf("the freed seat could not be taken: %v", err)
-	}
-}
-
 // The statement count of each read must not grow with the data it returns.
 func TestReadsIssueAConstantNumberOfStatements(t *testing.T) {
+	t.Parallel()
 	st, _, counter := newStore(t)
 	ctx := context.Background()
 	measure := func(f func()) int64 { counter.Reset(); f(); return counter.Count() }
@@ -238,33 +182,10 @@ func TestReadsIssueAConstantNumberOfStatements(t *testing.T) {
 	}
 }
 
-func TestListFiltersByNameCaseInsensitivelyAndOrders(t *testing.T) {
-	st, _, _ := newStore(t)
-	ctx := context.Background()
-	for i, name := range []string{"Django Basics", "React", "advanced DJANGO"} {
-		s, _ := seminar.New(instructor(int64(i+1)), input.Object{"name": []byte(`"` + name + `"`), "capacity": []byte("5"), "count": []byte("1"), "time": []byte(`"10:00"`)})
-		if _, err := st.Create(ctx, instructor(int64(i+1)), s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	q := "django"
-	newest, _ := st.List(ctx, store.ListFilter{NameContains: &q})
-	earliest, _ := st.List(ctx, store.ListFilter{NameContains: &q, EarliestFirst: true})
-	if len(newest) != 2 || newest[0].Name != "advanced DJANGO" || newest[1].Name != "Django Basics" {
-		t.Fatalf("newest first = %+v", newest)
-	}
-	if len(earliest) != 2 || earliest[0].Name != "Django Basics" {
-		t.Fatalf("earliest first = %+v", earliest)
-	}
-	none := "%"
-	if got, _ := st.List(ctx, store.ListFilter{NameContains: &none}); len(got) != 0 {
-		t.Fatalf("a %% in the name matched %d seminars; it must be taken literally", len(got))
-	}
-}
-
 // Input the HTTP layer failed to refuse is still classified as bad data
 // (400 upstream), never as an outage or a bug.
 func TestTextPostgreSQLCannotHoldIsBadData(t *testing.T) {
+	t.Parallel()
 	st, _, _ := newStore(t)
 	name := "\xff"
 	_, err := st.List(context.Background(), store.ListFilter{NameContains: &name})

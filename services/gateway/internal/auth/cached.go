@@ -141,11 +141,12 @@ func (c *Cached) identify(ctx context.Context, token string) (userclient.Identit
 	// This request asked the user service itself. Its answer can be stored
 	// as the identity only if it cannot be stale: profiles are only ever
 	// gained and "accepted" never changes, so an identity that already has a
-	// participant profile is final. Otherwise step 2's own miss (generation
-	// first, then load) fills the entry safely on the next request.
+	// participant profile is final — and then remembered at once, like a
+	// login's. Otherwise step 2's own miss (generation first, then load)
+	// fills the entry safely on the next request.
 	if fresh != nil {
 		if fresh.Participant != nil {
-			c.primeIdentity(ctx, *fresh)
+			c.remember(ctx, token, *fresh, cache.Merge(tokenOutcome.Deps, c.primeIdentity(ctx, *fresh)))
 		}
 		return *fresh, nil
 	}

@@ -1,5 +1,5 @@
 # seminarhub — the commands a developer needs. See README.md.
-.PHONY: run test test-compose images docker lint bench build stop clean fmt
+.PHONY: run test test-fast test-compose images docker lint bench build stop clean fmt
 
 ## run: start PostgreSQL and the three services locally (Ctrl-C stops them)
 run:
@@ -8,6 +8,10 @@ run:
 ## test: go vet, unit, integration, end-to-end and (with Docker) compose tests
 test:
 	@scripts/test.sh
+
+## test-fast: the inner loop — unit, store, component and architecture tests (no Docker, no browser, no e2e)
+test-fast:
+	@scripts/test.sh fast
 
 ## test-compose: only the compose suite (builds the images, docker compose up)
 test-compose:

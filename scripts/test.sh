@@ -10,10 +10,15 @@
 # test. As root, a missing Docker engine is installed and started
 # (scripts/docker.sh) and stopped again at the end; SEMINARHUB_NO_DOCKER=1
 # skips Docker altogether (then the compose suite does not run).
+#
+# `make test-fast` (scripts/test.sh fast) is the inner loop: the unit, store,
+# component and architecture tests, on the private PostgreSQL and Redis
+# processes — no Docker, no browser, no end-to-end stack.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-MODULES=(./platform/... ./testkit/... ./services/user/... ./services/content/... ./services/gateway/... ./tests/e2e/... ./tests/architecture/... ./deploy/validate/...)
+FAST=(./platform/... ./testkit/... ./services/user/... ./services/content/... ./services/gateway/... ./tests/architecture/...)
+MODULES=("${FAST[@]}" ./tests/e2e/... ./deploy/validate/...)
 
 started_pg="" started_docker="" docker=""
 cleanup() {
@@ -30,6 +35,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
+
+[ "${1:-}" != fast ] || SEMINARHUB_NO_DOCKER=1
 
 # `make bench` (go test arguments given) measures the local stack with wrk:
 # no Docker needed.
@@ -60,6 +67,13 @@ elif [ -z "${SEMINARHUB_TEST_POSTGRES_URL:-}" ]; then
   echo "[test] PostgreSQL from testcontainers"
   # pgtest falls back to the private instance when the image cannot be had.
   started_pg=1
+fi
+
+if [ "${1:-}" = fast ]; then
+  scripts/stack.sh redis-bin >/dev/null
+  echo "[test] fast: unit, store, component and architecture tests"
+  go test -count=1 -timeout 5m "${FAST[@]}"
+  exit
 fi
 
 # The tests start their own Redis and Nginx processes; make sure the

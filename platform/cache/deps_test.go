@@ -21,6 +21,7 @@ func loadDeps(t *testing.T, c *cache.Cache, value string) cache.Deps {
 }
 
 func TestDepsOfAnAnswerStayCurrentUntilAWriteReplacesAGeneration(t *testing.T) {
+	t.Parallel()
 	c, _ := newCache(t)
 	ctx := context.Background()
 	deps := loadDeps(t, c, "v1")
@@ -37,6 +38,7 @@ func TestDepsOfAnAnswerStayCurrentUntilAWriteReplacesAGeneration(t *testing.T) {
 }
 
 func TestDepsOfAnEvictedGenerationAreNeverCurrentAgain(t *testing.T) {
+	t.Parallel()
 	for _, key := range []string{entry.Gen, "test:epoch"} {
 		t.Run(key, func(t *testing.T) {
 			c, srv := newCache(t)
@@ -57,6 +59,7 @@ func TestDepsOfAnEvictedGenerationAreNeverCurrentAgain(t *testing.T) {
 }
 
 func TestUnknownDepsAreNeverCurrentAndNothingIsWhileRedisIsDown(t *testing.T) {
+	t.Parallel()
 	c, srv := newCache(t)
 	ctx := context.Background()
 	deps := loadDeps(t, c, "v1")
@@ -70,6 +73,7 @@ func TestUnknownDepsAreNeverCurrentAndNothingIsWhileRedisIsDown(t *testing.T) {
 }
 
 func TestACollectorMergesThePartsAndIsUnknownIfOneIs(t *testing.T) {
+	t.Parallel()
 	header := func(status, deps string, present bool) http.Header {
 		h := http.Header{cache.Header: {status}}
 		if present {

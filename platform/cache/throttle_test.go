@@ -7,6 +7,7 @@ import (
 )
 
 func TestAThrottleAllowsABurstThenRefusesWithTheWait(t *testing.T) {
+	t.Parallel()
 	c, _ := newCache(t)
 	ctx := context.Background()
 	for i := 0; i < 5; i++ {
@@ -24,6 +25,7 @@ func TestAThrottleAllowsABurstThenRefusesWithTheWait(t *testing.T) {
 }
 
 func TestResettingAThrottleForgetsItsCount(t *testing.T) {
+	t.Parallel()
 	c, _ := newCache(t)
 	ctx := context.Background()
 	for i := 0; i < 5; i++ {
@@ -38,6 +40,7 @@ func TestResettingAThrottleForgetsItsCount(t *testing.T) {
 }
 
 func TestAThrottleAllowsEverythingWhileRedisIsDown(t *testing.T) {
+	t.Parallel()
 	c, srv := newCache(t)
 	ctx := context.Background()
 	srv.Kill()

@@ -36,6 +36,7 @@ func do(t *testing.T, method, path, body string) (*httptest.ResponseRecorder, ma
 }
 
 func TestTrailingSlashRoutesTheSameWithoutRedirect(t *testing.T) {
+	t.Parallel()
 	for _, p := range []string{"/things", "/things/"} {
 		if w, _ := do(t, "POST", p, `{"a":1}`); w.Code != http.StatusCreated {
 			t.Fatalf("%s: %d", p, w.Code)
@@ -44,6 +45,7 @@ func TestTrailingSlashRoutesTheSameWithoutRedirect(t *testing.T) {
 }
 
 func TestUnknownPathsAndMethodsAreJSON(t *testing.T) {
+	t.Parallel()
 	w, m := do(t, "GET", "/nope", "")
 	if w.Code != 404 || m["error"] == nil {
 		t.Fatalf("404: %d %v", w.Code, m)
@@ -55,6 +57,7 @@ func TestUnknownPathsAndMethodsAreJSON(t *testing.T) {
 }
 
 func TestOversizedBodiesAre413(t *testing.T) {
+	t.Parallel()
 	w, m := do(t, "POST", "/things", `{"a":"`+strings.Repeat("x", httpx.MaxBodyBytes)+`"}`)
 	if w.Code != 413 || m["error"] == nil {
 		t.Fatalf("%d %v", w.Code, m)
@@ -62,6 +65,7 @@ func TestOversizedBodiesAre413(t *testing.T) {
 }
 
 func TestAPanicIsAJSON500ThatLeaksNothing(t *testing.T) {
+	t.Parallel()
 	w, m := do(t, "GET", "/panic", "")
 	if w.Code != 500 || m["error"] != "internal server error" || strings.Contains(w.Body.String(), "boom") {
 		t.Fatalf("%d %s", w.Code, w.Body)
@@ -69,6 +73,7 @@ func TestAPanicIsAJSON500ThatLeaksNothing(t *testing.T) {
 }
 
 func TestRequestIDIsEchoedOrGenerated(t *testing.T) {
+	t.Parallel()
 	req := httptest.NewRequest("GET", "/nope", nil)
 	req.Header.Set("X-Request-ID", "given")
 	w := httptest.NewRecorder()
@@ -83,6 +88,7 @@ func TestRequestIDIsEchoedOrGenerated(t *testing.T) {
 }
 
 func TestPositiveIDAcceptsOnlyPositiveIntegers(t *testing.T) {
+	t.Parallel()
 	if id, ok := httpx.PositiveID("42"); !ok || id != 42 {
 		t.Fatalf("42: %d %v", id, ok)
 	}

@@ -18,6 +18,7 @@ func read(t *testing.T, body string) *input.Reader {
 }
 
 func TestParseObjectTreatsAnEmptyBodyAsAnEmptyObject(t *testing.T) {
+	t.Parallel()
 	for _, b := range []string{"", "  \n", "{}"} {
 		obj, err := input.ParseObject([]byte(b))
 		if err != nil || len(obj) != 0 {
@@ -27,6 +28,7 @@ func TestParseObjectTreatsAnEmptyBodyAsAnEmptyObject(t *testing.T) {
 }
 
 func TestParseObjectRejectsAnythingButAnObject(t *testing.T) {
+	t.Parallel()
 	for _, b := range []string{"[]", "null", `"s"`, "1", "{", `{"a":1}x`, "true"} {
 		if _, err := input.ParseObject([]byte(b)); !errors.Is(err, input.ErrNotObject) {
 			t.Errorf("%q: %v", b, err)
@@ -35,6 +37,7 @@ func TestParseObjectRejectsAnythingButAnObject(t *testing.T) {
 }
 
 func TestIntAcceptsIntegersAndDigitStrings(t *testing.T) {
+	t.Parallel()
 	for body, want := range map[string]int{`{"n":10}`: 10, `{"n":"10"}`: 10, `{"n":"007"}`: 7, `{"n":-4}`: -4} {
 		r := read(t, body)
 		if f := r.Int("n"); !f.Given() || f.Value != want || r.Err() != nil {
@@ -44,6 +47,7 @@ func TestIntAcceptsIntegersAndDigitStrings(t *testing.T) {
 }
 
 func TestIntRejectsEverythingElse(t *testing.T) {
+	t.Parallel()
 	for _, v := range []string{`"ten"`, `1.5`, `true`, `"-4"`, `" 4"`, `"1e2"`, `1e2`, `[]`, `99999999999`} {
 		r := read(t, `{"n":`+v+`}`)
 		r.Int("n")
@@ -55,6 +59,7 @@ func TestIntRejectsEverythingElse(t *testing.T) {
 }
 
 func TestIntTreatsNullAndEmptyStringAsNoInformation(t *testing.T) {
+	t.Parallel()
 	for _, v := range []string{`null`, `""`} {
 		r := read(t, `{"n":`+v+`}`)
 		if f := r.Int("n"); !f.Set || !f.Null || r.Err() != nil {
@@ -64,6 +69,7 @@ func TestIntTreatsNullAndEmptyStringAsNoInformation(t *testing.T) {
 }
 
 func TestBoolAcceptsBooleansAndTheirStringsInAnyCase(t *testing.T) {
+	t.Parallel()
 	for body, want := range map[string]bool{`{"b":true}`: true, `{"b":"TRUE"}`: true, `{"b":"False"}`: false, `{"b":false}`: false} {
 		r := read(t, body)
 		if f := r.Bool("b"); !f.Given() || f.Value != want || r.Err() != nil {
@@ -80,6 +86,7 @@ func TestBoolAcceptsBooleansAndTheirStringsInAnyCase(t *testing.T) {
 }
 
 func TestStringRejectsNonStrings(t *testing.T) {
+	t.Parallel()
 	r := read(t, `{"s":5}`)
 	r.String("s")
 	if r.Err() == nil {
@@ -88,6 +95,7 @@ func TestStringRejectsNonStrings(t *testing.T) {
 }
 
 func TestTheFirstProblemPerFieldWins(t *testing.T) {
+	t.Parallel()
 	r := read(t, `{}`)
 	r.Fail("a", "first")
 	r.Fail("a", "second")
@@ -98,6 +106,7 @@ func TestTheFirstProblemPerFieldWins(t *testing.T) {
 }
 
 func TestStringRejectsNULCharacters(t *testing.T) {
+	t.Parallel()
 	r := read(t, `{"s":"a\u0000b"}`)
 	r.String("s")
 	if p, ok := problem.As(r.Err()); !ok || p.Fields["s"] == "" {

@@ -21,6 +21,7 @@ var (
 )
 
 func TestCreateCoercesStringNumbersAndDefaultsOnlineToTrue(t *testing.T) {
+	t.Parallel()
 	s, err := seminar.New(teacher, body(t, `{"name":"Go","capacity":"40","count":5,"time":"9:05"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +32,7 @@ func TestCreateCoercesStringNumbersAndDefaultsOnlineToTrue(t *testing.T) {
 }
 
 func TestCreateAcceptsStringBooleansInAnyCase(t *testing.T) {
+	t.Parallel()
 	s, err := seminar.New(teacher, body(t, `{"name":"Go","capacity":1,"count":1,"time":"00:00","online":"FALSE"}`))
 	if err != nil || s.Online {
 		t.Fatalf("online=%v err=%v", s.Online, err)
@@ -38,6 +40,7 @@ func TestCreateAcceptsStringBooleansInAnyCase(t *testing.T) {
 }
 
 func TestCreateByANonInstructorIsForbiddenBeforeValidation(t *testing.T) {
+	t.Parallel()
 	_, err := seminar.New(student, body(t, `{}`))
 	if !errors.Is(err, seminar.ErrNotInstructor) {
 		t.Fatalf("got %v", err)
@@ -45,6 +48,7 @@ func TestCreateByANonInstructorIsForbiddenBeforeValidation(t *testing.T) {
 }
 
 func TestCreateRejectsEachInvalidField(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"name":     `{"name":"","capacity":1,"count":1,"time":"10:00"}`,
 		"capacity": `{"name":"a","capacity":"ten","count":1,"time":"10:00"}`,
@@ -61,6 +65,7 @@ func TestCreateRejectsEachInvalidField(t *testing.T) {
 }
 
 func TestCreateRequiresEveryRequiredField(t *testing.T) {
+	t.Parallel()
 	_, err := seminar.New(teacher, body(t, `{}`))
 	for _, f := range []string{"name", "capacity", "count", "time"} {
 		fieldError(t, err, f)
@@ -68,6 +73,7 @@ func TestCreateRequiresEveryRequiredField(t *testing.T) {
 }
 
 func TestCreateRejectsZeroAndNegativeAndBooleanNumbers(t *testing.T) {
+	t.Parallel()
 	for _, v := range []string{`0`, `-3`, `true`, `"-3"`, `"1e3"`, `"3.0"`} {
 		_, err := seminar.New(teacher, body(t, `{"name":"a","capacity":`+v+`,"count":1,"time":"10:00"}`))
 		fieldError(t, err, "capacity")
@@ -75,6 +81,7 @@ func TestCreateRejectsZeroAndNegativeAndBooleanNumbers(t *testing.T) {
 }
 
 func TestCreateRejectsNamesLongerThanOneHundredCharacters(t *testing.T) {
+	t.Parallel()
 	long := make([]byte, 101)
 	for i := range long {
 		long[i] = 'a'
@@ -84,6 +91,7 @@ func TestCreateRejectsNamesLongerThanOneHundredCharacters(t *testing.T) {
 }
 
 func TestParseTimeAcceptsOnlyTwentyFourHourClockTimes(t *testing.T) {
+	t.Parallel()
 	good := map[string]string{"14:30": "14:30", "0:00": "00:00", "23:59": "23:59"}
 	for in, want := range good {
 		if got, ok := seminar.ParseTime(in); !ok || got != want {
@@ -103,11 +111,13 @@ func newSeminar(capacity int, members ...seminar.Member) *seminar.Seminar {
 }
 
 func TestJoinChecksRoleFirst(t *testing.T) {
+	t.Parallel()
 	_, err := newSeminar(1).Join(student, body(t, `{"role":"guest"}`))
 	fieldError(t, err, "role")
 }
 
 func TestJoinRefusesAnExistingOrDroppedMemberBeforeProfileChecks(t *testing.T) {
+	t.Parallel()
 	dropped := seminar.Member{UserID: pending.UserID, Role: seminar.Participant}
 	_, err := newSeminar(5, dropped).Join(pending, body(t, `{"role":"participant"}`))
 	if !errors.Is(err, seminar.ErrAlreadyMember) {
@@ -116,6 +126,7 @@ func TestJoinRefusesAnExistingOrDroppedMemberBeforeProfileChecks(t *testing.T) {
 }
 
 func TestJoinAsParticipantNeedsAnAcceptedParticipantProfile(t *testing.T) {
+	t.Parallel()
 	s := newSeminar(5)
 	if _, err := s.Join(outsider, body(t, `{"role":"participant"}`)); !errors.Is(err, seminar.ErrNotParticipant) {
 		t.Fatalf("no profile: %v", err)
@@ -126,6 +137,7 @@ func TestJoinAsParticipantNeedsAnAcceptedParticipantProfile(t *testing.T) {
 }
 
 func TestJoinAsParticipantIsRefusedWhenFull(t *testing.T) {
+	t.Parallel()
 	s := newSeminar(1, seminar.Member{UserID: 50, Role: seminar.Participant, Active: true})
 	if _, err := s.Join(student, body(t, `{"role":"participant"}`)); !errors.Is(err, seminar.ErrFull) {
 		t.Fatalf("got %v", err)
@@ -133,6 +145,7 @@ func TestJoinAsParticipantIsRefusedWhenFull(t *testing.T) {
 }
 
 func TestDroppedParticipantsDoNotCountAgainstCapacity(t *testing.T) {
+	t.Parallel()
 	s := newSeminar(1, seminar.Member{UserID: 50, Role: seminar.Participant, Active: false})
 	m, err := s.Join(student, body(t, `{"role":"participant"}`))
 	if err != nil || m.UserID != student.UserID || m.Role != seminar.Participant || !m.Active {
@@ -141,12 +154,14 @@ func TestDroppedParticipantsDoNotCountAgainstCapacity(t *testing.T) {
 }
 
 func TestJoinAsInstructorNeedsAnInstructorProfile(t *testing.T) {
+	t.Parallel()
 	if _, err := newSeminar(5).Join(student, body(t, `{"role":"instructor"}`)); !errors.Is(err, seminar.ErrNotInstructor) {
 		t.Fatalf("got %v", err)
 	}
 }
 
 func TestDropRules(t *testing.T) {
+	t.Parallel()
 	s := newSeminar(5, seminar.Member{UserID: student.UserID, Role: seminar.Participant, Active: true})
 	if _, err := s.Drop(outsider); !errors.Is(err, seminar.ErrNotParticipant) {
 		t.Fatalf("no participant profile: %v", err)
@@ -168,6 +183,7 @@ func TestDropRules(t *testing.T) {
 }
 
 func TestUpdateIsOnlyForTheInstructorInCharge(t *testing.T) {
+	t.Parallel()
 	s := newSeminar(5)
 	for _, c := range []seminar.Caller{outsider, student} {
 		if err := s.Update(c, body(t, `{"name":"x"}`)); !errors.Is(err, seminar.ErrNotInCharge) {
@@ -177,6 +193,7 @@ func TestUpdateIsOnlyForTheInstructorInCharge(t *testing.T) {
 }
 
 func TestUpdateRefusesCapacityBelowActiveParticipants(t *testing.T) {
+	t.Parallel()
 	s := newSeminar(5,
 		seminar.Member{UserID: 50, Role: seminar.Participant, Active: true},
 		seminar.Member{UserID: 51, Role: seminar.Participant, Active: true},
@@ -188,6 +205,7 @@ func TestUpdateRefusesCapacityBelowActiveParticipants(t *testing.T) {
 }
 
 func TestUpdateWithAnEmptyBodyChangesNothing(t *testing.T) {
+	t.Parallel()
 	s := newSeminar(5)
 	before := *s
 	if err := s.Update(teacher, body(t, ``)); err != nil {

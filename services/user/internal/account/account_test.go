@@ -16,6 +16,7 @@ var (
 const participantBase = `"username":"davin111","password":"pw","email":"bdv111@snu.ac.kr","role":"participant"`
 
 func TestSignupParticipantDefaultsUniversityEmptyAndAcceptedTrue(t *testing.T) {
+	t.Parallel()
 	s, err := account.ParseSignup(body(t, `{`+participantBase+`}`))
 	if err != nil {
 		t.Fatal(err)
@@ -26,6 +27,7 @@ func TestSignupParticipantDefaultsUniversityEmptyAndAcceptedTrue(t *testing.T) {
 }
 
 func TestSignupCoercesStringBooleanAndIntegerFields(t *testing.T) {
+	t.Parallel()
 	p, err := account.ParseSignup(body(t, `{`+participantBase+`,"accepted":"False"}`))
 	if err != nil || p.Accepted {
 		t.Fatalf("accepted: %+v %v", p, err)
@@ -37,6 +39,7 @@ func TestSignupCoercesStringBooleanAndIntegerFields(t *testing.T) {
 }
 
 func TestSignupYearNullOrEmptyMeansNoYear(t *testing.T) {
+	t.Parallel()
 	for _, v := range []string{`null`, `""`} {
 		s, err := account.ParseSignup(body(t, `{"username":"i","password":"pw","email":"i@x.io","role":"instructor","year":`+v+`}`))
 		if err != nil || s.Year != nil {
@@ -46,6 +49,7 @@ func TestSignupYearNullOrEmptyMeansNoYear(t *testing.T) {
 }
 
 func TestSignupRejectsNegativeOrNonIntegerYear(t *testing.T) {
+	t.Parallel()
 	for _, v := range []string{`-1`, `"-1"`, `1.5`, `"three"`, `true`} {
 		_, err := account.ParseSignup(body(t, `{"username":"i","password":"pw","email":"i@x.io","role":"instructor","year":`+v+`}`))
 		fieldError(t, err, "year")
@@ -53,6 +57,7 @@ func TestSignupRejectsNegativeOrNonIntegerYear(t *testing.T) {
 }
 
 func TestSignupIgnoresTheOtherRolesFields(t *testing.T) {
+	t.Parallel()
 	_, err := account.ParseSignup(body(t, `{`+participantBase+`,"year":-5,"company":123}`))
 	if err != nil {
 		t.Fatalf("instructor fields were validated for a participant: %v", err)
@@ -64,6 +69,7 @@ func TestSignupIgnoresTheOtherRolesFields(t *testing.T) {
 }
 
 func TestSignupRequiresUsernamePasswordEmailAndRole(t *testing.T) {
+	t.Parallel()
 	_, err := account.ParseSignup(body(t, `{}`))
 	for _, f := range []string{"username", "password", "email", "role"} {
 		fieldError(t, err, f)
@@ -71,11 +77,13 @@ func TestSignupRequiresUsernamePasswordEmailAndRole(t *testing.T) {
 }
 
 func TestSignupRejectsAnUnknownRole(t *testing.T) {
+	t.Parallel()
 	_, err := account.ParseSignup(body(t, `{"username":"a","password":"pw","email":"a@b.co","role":"admin"}`))
 	fieldError(t, err, "role")
 }
 
 func TestUsernameRules(t *testing.T) {
+	t.Parallel()
 	for _, ok := range []string{"a", "davin.111@x+y-z_", "다빈", strings.Repeat("a", 150)} {
 		if _, err := account.ParseSignup(body(t, `{"username":"`+ok+`","password":"pw","email":"a@b.co","role":"participant"}`)); err != nil {
 			t.Errorf("%q refused: %v", ok, err)
@@ -88,6 +96,7 @@ func TestUsernameRules(t *testing.T) {
 }
 
 func TestEmailMustBeAnAddress(t *testing.T) {
+	t.Parallel()
 	for _, bad := range []string{"plain", "a@", "@b.co", "a@b", "a b@c.de", "Name <a@b.co>", "a@.co"} {
 		_, err := account.ParseSignup(body(t, `{"username":"u","password":"pw","email":"`+bad+`","role":"participant"}`))
 		fieldError(t, err, "email")
@@ -95,6 +104,7 @@ func TestEmailMustBeAnAddress(t *testing.T) {
 }
 
 func TestNamesAreLettersOnlyAndComeInPairs(t *testing.T) {
+	t.Parallel()
 	ok, err := account.ParseSignup(body(t, `{`+participantBase+`,"first_name":"다빈","last_name":"Byeon"}`))
 	if err != nil || ok.FirstName != "다빈" || ok.LastName != "Byeon" {
 		t.Fatalf("%+v %v", ok, err)
@@ -115,6 +125,7 @@ func existing() account.User {
 }
 
 func TestUpdateAppliesOnlyTheFieldsSent(t *testing.T) {
+	t.Parallel()
 	u := existing()
 	pw, err := u.Update(body(t, `{"email":"new@x.io","university":"","year":null}`))
 	if err != nil || pw != "" {
@@ -126,6 +137,7 @@ func TestUpdateAppliesOnlyTheFieldsSent(t *testing.T) {
 }
 
 func TestUpdateCannotChangeAccepted(t *testing.T) {
+	t.Parallel()
 	u := existing()
 	if _, err := u.Update(body(t, `{"accepted":true}`)); err != nil || u.Participant.Accepted {
 		t.Fatalf("accepted changed or refused: %v %v", u.Participant.Accepted, err)
@@ -133,6 +145,7 @@ func TestUpdateCannotChangeAccepted(t *testing.T) {
 }
 
 func TestUpdateReturnsANewPassword(t *testing.T) {
+	t.Parallel()
 	u := existing()
 	pw, err := u.Update(body(t, `{"password":"s3cret"}`))
 	if err != nil || pw != "s3cret" {
@@ -141,12 +154,14 @@ func TestUpdateReturnsANewPassword(t *testing.T) {
 }
 
 func TestUpdateWithOnlyAFirstNameIsRefused(t *testing.T) {
+	t.Parallel()
 	u := existing()
 	_, err := u.Update(body(t, `{"first_name":"New"}`))
 	fieldError(t, err, "last_name")
 }
 
 func TestUpdateIgnoresFieldsOfAMissingProfile(t *testing.T) {
+	t.Parallel()
 	u := existing()
 	u.Instructor = nil
 	if _, err := u.Update(body(t, `{"year":-1,"company":5}`)); err != nil {
@@ -155,12 +170,14 @@ func TestUpdateIgnoresFieldsOfAMissingProfile(t *testing.T) {
 }
 
 func TestUpdateRejectsAnEmptyUsername(t *testing.T) {
+	t.Parallel()
 	u := existing()
 	_, err := u.Update(body(t, `{"username":""}`))
 	fieldError(t, err, "username")
 }
 
 func TestTokensAreLongRandomAndStoredOnlyAsDigests(t *testing.T) {
+	t.Parallel()
 	a, da := account.NewToken()
 	b, _ := account.NewToken()
 	if len(a) != 64 || a == b || len(da) != 32 || string(da) == a {
@@ -172,6 +189,7 @@ func TestTokensAreLongRandomAndStoredOnlyAsDigests(t *testing.T) {
 }
 
 func TestAcceptedNullIsRefusedOnSignupAndBecomingAParticipant(t *testing.T) {
+	t.Parallel()
 	_, err := account.ParseSignup(body(t, `{`+participantBase+`,"accepted":null}`))
 	fieldError(t, err, "accepted")
 	_, err = account.ParseBecomeParticipant(body(t, `{"university":"SNU","accepted":null}`))
@@ -179,6 +197,7 @@ func TestAcceptedNullIsRefusedOnSignupAndBecomingAParticipant(t *testing.T) {
 }
 
 func TestAcceptedAbsentMeansAccepted(t *testing.T) {
+	t.Parallel()
 	p, err := account.ParseBecomeParticipant(body(t, `{"university":"SNU"}`))
 	if err != nil || !p.Accepted {
 		t.Fatalf("got %+v %v, want accepted", p, err)

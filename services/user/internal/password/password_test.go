@@ -8,6 +8,7 @@ import (
 )
 
 func TestPasswordsAreHashedAndVerified(t *testing.T) {
+	t.Parallel()
 	h, err := password.Hash("correct horse")
 	if err != nil || strings.Contains(h, "correct horse") || !strings.HasPrefix(h, "$argon2id$") {
 		t.Fatalf("hash %q err %v", h, err)

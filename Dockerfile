@@ -9,6 +9,7 @@ FROM golang:1.26.8-bookworm AS build
 WORKDIR /src
 # Dependencies first, in their own layer: it only changes with go.mod/go.sum.
 COPY go.work go.work.sum ./
+COPY api/go.mod api/go.sum api/
 COPY platform/go.mod platform/go.sum platform/
 COPY testkit/go.mod testkit/go.sum testkit/
 COPY services/user/go.mod services/user/go.sum services/user/

@@ -1,5 +1,5 @@
 # seminarhub — the commands a developer needs. See README.md.
-.PHONY: run test test-fast test-compose images docker lint bench build stop clean fmt
+.PHONY: run generate test test-fast test-compose images docker lint bench build stop clean fmt
 
 ## run: start PostgreSQL and the three services locally (Ctrl-C stops them)
 run:
@@ -33,6 +33,11 @@ lint:
 bench:
 	@scripts/test.sh -run '^$$' -bench . -benchtime 1x ./tests/e2e/
 
+## generate: the code generated from api/openapi.yaml (Go for the gateway, TypeScript for the web app)
+generate:
+	@cd api && go generate ./...
+	@scripts/web.sh deps && cd web && npm run --silent gen:api
+
 ## build: the three binaries into .run/bin
 build:
 	@scripts/build.sh .run/bin
@@ -46,4 +51,4 @@ clean: stop
 	rm -rf .run
 
 fmt:
-	gofmt -w platform testkit services tests deploy
+	gofmt -w api platform testkit services tests deploy

@@ -17,7 +17,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-FAST=(./platform/... ./testkit/... ./services/user/... ./services/content/... ./services/gateway/... ./tests/architecture/...)
+FAST=(./api/... ./platform/... ./testkit/... ./services/user/... ./services/content/... ./services/gateway/... ./tests/architecture/...)
 MODULES=("${FAST[@]}" ./tests/e2e/... ./deploy/validate/...)
 
 started_pg="" started_docker="" docker=""
@@ -109,7 +109,7 @@ fi
 echo "[test] go vet"
 go vet "${MODULES[@]}" ./tests/compose/...
 echo "[test] each module builds on its own (GOWORK=off), as container builds see it"
-for mod in platform testkit services/user services/content services/gateway tests/e2e tests/architecture tests/compose deploy/validate; do
+for mod in api platform testkit services/user services/content services/gateway tests/e2e tests/architecture tests/compose deploy/validate; do
   (cd "$mod" && GOWORK=off go build ./...)
 done
 echo "[test] go test"

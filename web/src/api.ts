@@ -1,37 +1,20 @@
 // The API client: the only place that knows URLs, the token header and the
 // error shape ({"error", "fields"}). Same origin as the page, always.
 
-export interface SeminarRef { id: number; name: string; joined_at: string }
-export interface ParticipantSeminar extends SeminarRef { is_active: boolean; dropped_at: string | null }
-export interface User {
-  id: number
-  username: string
-  email: string
-  first_name: string
-  last_name: string
-  last_login: string | null
-  date_joined: string
-  token?: string
-  participant: { id: number; university: string; accepted: boolean; seminars: ParticipantSeminar[] } | null
-  instructor: { id: number; company: string; year: number | null; charge: SeminarRef | null } | null
-}
-export interface Person { id: number; username: string; email: string; first_name: string; last_name: string; joined_at: string }
-export interface SeminarParticipant extends Person { is_active: boolean; dropped_at: string | null }
-export interface Seminar {
-  id: number
-  name: string
-  capacity: number
-  count: number
-  time: string
-  online: boolean
-  instructors: Person[]
-  participants: SeminarParticipant[]
-}
-export interface SeminarSummary { id: number; name: string; instructors: Person[]; participant_count: number }
+import type { components } from './api.gen'
+
+// The objects the API answers with are generated from the contract
+// (api/openapi.yaml → api.gen.ts, `npm run gen:api`): written once, there.
+type Schemas = components['schemas']
+export type User = Schemas['User']
+/** What signup and login answer: the user and their new token. */
+export type UserWithToken = Schemas['UserWithToken']
+export type Seminar = Schemas['Seminar']
+export type SeminarSummary = Schemas['SeminarSummary']
 /** A seminar as a page of the list shows it. */
-export interface SeminarCard extends SeminarSummary { capacity: number; time: string; online: boolean }
+export type SeminarCard = Schemas['SeminarCard']
 /** One page of the list (the API's opt-in pagination). */
-export interface SeminarPage { next: string | null; results: SeminarCard[] }
+export type SeminarPage = Schemas['SeminarPage']
 
 /** "3 seats left", "1 seat left", "Full". */
 export function seatsLeft(s: { capacity: number; participant_count: number }): string {
@@ -100,8 +83,8 @@ export const PAGE_SIZE = 20
 /** The endpoints, typed. */
 export function endpoints(c: Client) {
   return {
-    signup: (body: Record<string, unknown>) => c.request<User>('POST', '/api/v1/user/', body),
-    login: (username: string, password: string) => c.request<User>('PUT', '/api/v1/user/login/', { username, password }),
+    signup: (body: Record<string, unknown>) => c.request<UserWithToken>('POST', '/api/v1/user/', body),
+    login: (username: string, password: string) => c.request<UserWithToken>('PUT', '/api/v1/user/login/', { username, password }),
     logout: () => c.request<Record<string, never>>('POST', '/api/v1/user/logout/'),
     user: (id: number | 'me') => c.request<User>('GET', `/api/v1/user/${id}/`),
     updateMe: (body: Record<string, unknown>) => c.request<User>('PUT', '/api/v1/user/me/', body),

@@ -9,7 +9,7 @@
 // Nginx sends, which this app satisfies.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react'
 import { useNavigate } from 'react-router-dom'
-import { createClient, endpoints, type Api, type User } from './api'
+import { createClient, endpoints, type Api, type User, type UserWithToken } from './api'
 
 const KEY = 'seminarhub.token'
 /** Set when the API refused the token, so the login page can say why. */
@@ -20,7 +20,7 @@ interface Session {
   token: string | null
   me: User | null
   /** Start a session from a signup or login answer. */
-  signIn: (user: User) => void
+  signIn: (session: UserWithToken) => void
   /** Re-read the signed-in user after something changed. */
   refresh: () => Promise<void>
   setMe: (u: User) => void
@@ -53,10 +53,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     if (token && !me) refresh().catch(() => undefined)
   }, [token, me, refresh])
 
-  const signIn = useCallback((user: User) => {
-    if (user.token) sessionStorage.setItem(KEY, user.token)
-    setToken(user.token ?? null)
-    setMe({ ...user, token: undefined })
+  const signIn = useCallback(({ token, ...user }: UserWithToken) => {
+    sessionStorage.setItem(KEY, token)
+    setToken(token)
+    setMe(user)
   }, [])
 
   const signOut = useCallback(async () => {

@@ -24,6 +24,7 @@ import (
 	"github.com/seminarhub/seminarhub/services/gateway/internal/answers"
 	"github.com/seminarhub/seminarhub/services/gateway/internal/auth"
 	"github.com/seminarhub/seminarhub/services/gateway/internal/compose"
+	"github.com/seminarhub/seminarhub/services/gateway/internal/contract"
 	userclient "github.com/seminarhub/seminarhub/services/user/client"
 )
 
@@ -154,8 +155,12 @@ func (a *api) signup(c *gin.Context) {
 	}
 	a.auth.Remember(c, s.Token, identityOf(s.User), true)
 	// A new user belongs to no seminar yet: no need to ask the content service.
-	u := compose.BuildUser(s.User, contentclient.UserSeminars{})
-	c.JSON(http.StatusCreated, compose.UserWithToken{User: u, Token: s.Token})
+	out, err := compose.WithToken(compose.BuildUser(s.User, contentclient.UserSeminars{}), s.Token)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, out)
 }
 
 func (a *api) login(c *gin.Context) {
@@ -174,7 +179,12 @@ func (a *api) login(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, compose.UserWithToken{User: compose.BuildUser(s.User, seminars), Token: s.Token})
+	out, err := compose.WithToken(compose.BuildUser(s.User, seminars), s.Token)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (a *api) logout(c *gin.Context) {
@@ -387,7 +397,7 @@ func (a *api) listPage(c *gin.Context, me internalapi.Caller, q contentclient.Li
 		if err != nil {
 			return nil, err
 		}
-		out := compose.SeminarPage{Results: results}
+		out := contract.SeminarPage{Results: results}
 		if page.Next != "" {
 			// Only what selects the list: the link is the same for every
 			// request that shares this answer.

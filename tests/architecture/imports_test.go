@@ -16,17 +16,23 @@ import (
 
 const module = "github.com/seminarhub/seminarhub/"
 
-// deps lists the non-standard packages pkg links, itself included.
-func deps(t *testing.T, pkg string) []string {
+// goList runs go list at the repository's root.
+func goList(t *testing.T, args ...string) []string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
-	cmd := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./"+pkg)
+	cmd := exec.Command("go", append([]string{"list"}, args...)...)
 	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
+		t.Fatalf("go list %v: %v\n%s", args, err, out)
 	}
 	return strings.Fields(string(out))
+}
+
+// deps lists the non-standard packages pkg links, itself included.
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	return goList(t, "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./"+pkg)
 }
 
 // The shared kernel every domain may use: error kinds and JSON input
@@ -87,5 +93,18 @@ func TestTheGatewayBinaryLinksNoDatabaseDriver(t *testing.T) {
 		if databaseCode(d) {
 			t.Errorf("the gateway links %s", d)
 		}
+	}
+}
+
+// Caching is the stores' business (store.Cached): the HTTP layers of the
+// backends call one store interface and never name a cache key.
+func TestBackendHandlersDoNotTouchTheCache(t *testing.T) {
+	for _, pkg := range []string{"services/content/internal/httpapi", "services/user/internal/httpapi"} {
+		t.Run(pkg, func(t *testing.T) {
+			t.Parallel()
+			if slices.Contains(goList(t, "-f", `{{join .Imports " "}}`, "./"+pkg), module+"platform/cache") {
+				t.Errorf("%s imports platform/cache", pkg)
+			}
+		})
 	}
 }

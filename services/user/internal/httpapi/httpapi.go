@@ -8,10 +8,10 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/config"
 	"github.com/seminarhub/seminarhub/platform/httpx"
 	"github.com/seminarhub/seminarhub/platform/input"
@@ -24,17 +24,24 @@ import (
 	"github.com/seminarhub/seminarhub/services/user/internal/store"
 )
 
+// Limiter counts attempts per key across every replica (a *cache.Cache
+// does, in the shared Redis).
+type Limiter interface {
+	Throttle(ctx context.Context, key string, perMinute int) (allowed bool, retryAfter time.Duration)
+	ResetThrottle(ctx context.Context, key string)
+}
+
 type api struct {
 	log           *slog.Logger
 	store         store.Store
-	limits        *cache.Cache // login throttling, shared by every replica
+	limits        Limiter // login throttling, shared by every replica
 	loginAttempts int          // per account and minute
 }
 
 // New builds the service's HTTP handler over st (a cached store in
 // production: see store.Cached). Each account may try loginAttempts logins
 // a minute, counted in limits.
-func New(log *slog.Logger, base config.Base, st store.Store, limits *cache.Cache, loginAttempts int) http.Handler {
+func New(log *slog.Logger, base config.Base, st store.Store, limits Limiter, loginAttempts int) http.Handler {
 	a := &api{log: log, store: st, limits: limits, loginAttempts: loginAttempts}
 	r := httpx.NewEngine("user", log)
 	internalapi.Ping(r, base.InternalSecret)

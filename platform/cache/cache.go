@@ -93,7 +93,7 @@ func Open(url string, timeout time.Duration) (*redis.Client, error) {
 
 // Entry addresses one cached value and the generation counter guarding it.
 type Entry struct {
-	Key string // where the value lives, e.g. "content:seminars:list:newest"
+	Key string // where the value lives, e.g. "content:seminars:v1:newest"
 	Gen string // its generation counter, e.g. "content:seminars:gen"
 }
 

@@ -13,6 +13,7 @@ package redistest
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +29,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
 
+	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/testkit/pgtest"
 )
 
@@ -226,4 +229,18 @@ func (s *Server) Pid() int {
 		return 0
 	}
 	return s.cmd.Process.Pid
+}
+
+var namespaces atomic.Int64
+
+// Cache returns a cache on the Redis at url in a namespace of its own
+// (closed at cleanup), so that tests sharing one Redis never share keys.
+func Cache(t testing.TB, url string) *cache.Cache {
+	t.Helper()
+	rdb, err := cache.Open(url, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rdb.Close() })
+	return cache.New(rdb, fmt.Sprintf("test-%d", namespaces.Add(1)), slog.New(slog.DiscardHandler))
 }

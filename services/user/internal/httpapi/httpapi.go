@@ -35,7 +35,7 @@ type api struct {
 	log           *slog.Logger
 	store         store.Store
 	limits        Limiter // login throttling, shared by every replica
-	loginAttempts int          // per account and minute
+	loginAttempts int     // per account and minute
 }
 
 // New builds the service's HTTP handler over st (a cached store in

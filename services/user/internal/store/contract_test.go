@@ -4,19 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/platform/input"
 	"github.com/seminarhub/seminarhub/services/user/internal/account"
 	"github.com/seminarhub/seminarhub/services/user/internal/store"
 	"github.com/seminarhub/seminarhub/services/user/migrations"
 	"github.com/seminarhub/seminarhub/testkit/pgtest"
 	"github.com/seminarhub/seminarhub/testkit/redistest"
+	"github.com/seminarhub/seminarhub/testkit/suite"
 )
 
 // The contract every Store keeps, run against the database alone and with
@@ -35,19 +32,10 @@ func TestCachedKeepsTheStoreContract(t *testing.T) {
 	contract(t, func(t *testing.T) store.Store { return cached(t, redisURL) })
 }
 
-var namespaces atomic.Int64
-
-// cached puts a cache in a namespace of its own in front of a fresh
-// database: tests share one Redis without sharing keys.
+// cached puts a cache of its own in front of a fresh database.
 func cached(t *testing.T, redisURL string) *store.Cached {
 	t.Helper()
-	rdb, err := cache.Open(redisURL, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rdb.Close() })
-	c := cache.New(rdb, fmt.Sprintf("user-test-%d", namespaces.Add(1)), slog.New(slog.DiscardHandler))
-	return store.NewCached(store.NewPostgres(pgtest.Migrated(t, migrations.FS), 0), c, time.Minute)
+	return store.NewCached(store.NewPostgres(pgtest.Migrated(t, migrations.FS), 0), redistest.Cache(t, redisURL), time.Minute)
 }
 
 func contract(t *testing.T, open func(t *testing.T) store.Store) {
@@ -169,12 +157,7 @@ func contract(t *testing.T, open func(t *testing.T) store.Store) {
 			}
 		},
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			tc(t, open(t))
-		})
-	}
+	suite.Run(t, open, cases)
 }
 
 func signup(t *testing.T, st store.Store, username string) (account.User, string) {

@@ -299,17 +299,7 @@ func (a *api) seminarID(c *gin.Context) (int64, bool) {
 }
 
 func (a *api) updateSeminar(c *gin.Context) {
-	id, ok := a.seminarID(c)
-	if !ok {
-		return
-	}
-	raw, ok := body(c)
-	if !ok {
-		return
-	}
-	me := caller(c)
-	s, err := a.content.Update(c, me, id, raw)
-	a.respondSeminar(c, http.StatusOK, me, s, err)
+	a.changeSeminar(c, http.StatusOK, a.content.Update)
 }
 
 func (a *api) getSeminar(c *gin.Context) {
@@ -328,6 +318,12 @@ func (a *api) getSeminar(c *gin.Context) {
 }
 
 func (a *api) joinSeminar(c *gin.Context) {
+	a.changeSeminar(c, http.StatusCreated, a.content.Join)
+}
+
+// changeSeminar sends a write with a body to seminar :id and answers with
+// the seminar it left.
+func (a *api) changeSeminar(c *gin.Context, status int, send func(context.Context, internalapi.Caller, int64, []byte) (contentclient.Seminar, error)) {
 	id, ok := a.seminarID(c)
 	if !ok {
 		return
@@ -337,8 +333,8 @@ func (a *api) joinSeminar(c *gin.Context) {
 		return
 	}
 	me := caller(c)
-	s, err := a.content.Join(c, me, id, raw)
-	a.respondSeminar(c, http.StatusCreated, me, s, err)
+	s, err := send(c, me, id, raw)
+	a.respondSeminar(c, status, me, s, err)
 }
 
 func (a *api) dropSeminar(c *gin.Context) {

@@ -20,7 +20,7 @@ func Fail(c *gin.Context, log *slog.Logger, err error) {
 	if p, ok := problem.As(err); ok {
 		switch p.Kind {
 		case problem.Invalid:
-			if error(p) != err {
+			if errors.Unwrap(err) != nil {
 				// A rule error an adapter derived from its own (data the
 				// database refused): a validation gap, logged so it gets closed.
 				log.WarnContext(c.Request.Context(), "input reached the database unvalidated", "error", err.Error())

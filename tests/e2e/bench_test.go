@@ -313,17 +313,17 @@ func BenchmarkHotReads(b *testing.B) {
 	fmt.Fprintln(os.Stderr, profile())
 	ref := results[0].rps
 	w := os.Stderr
-	fmt.Fprintf(w, "\nThrough Nginx on this machine, wrk -t2 -c64 (unless said) -d%s, course shape (20 seminars, 200 participants), list body %d bytes:\n", d, len(list.Body))
-	fmt.Fprintf(w, "  %-40s %9s %7s %9s %9s   %s\n", "", "req/s", "×ref", "p50", "p99", "CPU ms per request: gateway user content redis nginx wrk")
+	_, _ = fmt.Fprintf(w, "\nThrough Nginx on this machine, wrk -t2 -c64 (unless said) -d%s, course shape (20 seminars, 200 participants), list body %d bytes:\n", d, len(list.Body))
+	_, _ = fmt.Fprintf(w, "  %-40s %9s %7s %9s %9s   %s\n", "", "req/s", "×ref", "p50", "p99", "CPU ms per request: gateway user content redis nginx wrk")
 	for i, row := range rows {
 		r := results[i]
 		note := ""
 		if r.non2xx != "" {
 			note = "  (" + r.non2xx + " non-2xx)"
 		}
-		fmt.Fprintf(w, "  %-40s %9.0f %6.1f%% %9s %9s   %7.3f %5.3f %7.3f %5.3f %5.3f %5.3f%s\n", row.name, r.rps, 100*r.rps/ref, r.p50, r.p99,
+		_, _ = fmt.Fprintf(w, "  %-40s %9.0f %6.1f%% %9s %9s   %7.3f %5.3f %7.3f %5.3f %5.3f %5.3f%s\n", row.name, r.rps, 100*r.rps/ref, r.p50, r.p99,
 			1000*r.cpu["gateway"], 1000*r.cpu["user"], 1000*r.cpu["content"], 1000*r.cpu["redis"], 1000*r.cpu["nginx"], 1000*r.cpu["wrk"], note)
 		b.ReportMetric(r.rps, fmt.Sprintf("row%d-req/s", i+1))
 	}
-	fmt.Fprintln(w)
+	_, _ = fmt.Fprintln(w)
 }

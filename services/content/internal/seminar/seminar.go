@@ -60,11 +60,11 @@ type Caller struct {
 type ParticipantProfile int
 
 const (
-	// NoParticipantProfile: the caller cannot join as a participant.
+	// NoParticipantProfile means the caller cannot join as a participant.
 	NoParticipantProfile ParticipantProfile = iota
-	// PendingParticipant: a profile whose participation is not accepted.
+	// PendingParticipant is a profile whose participation is not accepted.
 	PendingParticipant
-	// AcceptedParticipant: may join seminars as a participant.
+	// AcceptedParticipant may join seminars as a participant.
 	AcceptedParticipant
 )
 

@@ -112,18 +112,20 @@ func TestASlowReaderCannotRepopulateAStaleValue(t *testing.T) {
 	}
 }
 
+// Not parallel: the other tests start Redis servers meanwhile, and this one
+// needs 50 goroutines to reach the cache while one load is still running.
 func TestConcurrentMissesLoadOnce(t *testing.T) {
-	t.Parallel()
 	c, _ := newCache(t)
 	// The generation exists (as it does after the first write), and the
-	// load outlasts the time 50 goroutines need to reach it even on a
-	// loaded machine: a caller arriving after the shared load finished
+	// load outlasts by far the time 50 goroutines need to reach it (each
+	// first reads Redis, queueing for the pool's connections) even on a
+	// loaded CI machine: a caller arriving after the shared load finished
 	// would rightly start its own.
 	c.Invalidate(context.Background(), entry.Gen)
 	var calls atomic.Int64
 	slow := func(context.Context) ([]byte, error) {
 		calls.Add(1)
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(2 * time.Second)
 		return []byte("v"), nil
 	}
 	var wg sync.WaitGroup

@@ -43,7 +43,6 @@ func load(t *testing.T, c *cache.Cache, calls *atomic.Int64, value string) (stri
 }
 
 func TestAMissIsStoredAndThenServedAsAHit(t *testing.T) {
-	t.Parallel()
 	c, _ := newCache(t)
 	var calls atomic.Int64
 	if v, s := load(t, c, &calls, "one"); v != "one" || s != cache.Miss {
@@ -55,7 +54,6 @@ func TestAMissIsStoredAndThenServedAsAHit(t *testing.T) {
 }
 
 func TestInvalidateMakesTheNextReadFresh(t *testing.T) {
-	t.Parallel()
 	c, _ := newCache(t)
 	var calls atomic.Int64
 	load(t, c, &calls, "old")
@@ -70,7 +68,6 @@ func TestInvalidateMakesTheNextReadFresh(t *testing.T) {
 // counter, "evicted, then bumped once" came back to the version of the
 // value stored before the eviction.
 func TestAnEvictedGenerationNeverMakesAnOldValueCurrent(t *testing.T) {
-	t.Parallel()
 	for _, key := range []string{entry.Gen, "test:epoch"} {
 		t.Run(key, func(t *testing.T) {
 			c, srv := newCache(t)
@@ -97,7 +94,6 @@ func TestAnEvictedGenerationNeverMakesAnOldValueCurrent(t *testing.T) {
 // invalidates, then the reader stores what it loaded. That value must never
 // be served.
 func TestASlowReaderCannotRepopulateAStaleValue(t *testing.T) {
-	t.Parallel()
 	c, _ := newCache(t)
 	_, _, err := c.Load(context.Background(), "test", entry, time.Minute, func(ctx context.Context) ([]byte, error) {
 		c.Invalidate(ctx, entry.Gen) // the writer commits while we were loading
@@ -112,8 +108,6 @@ func TestASlowReaderCannotRepopulateAStaleValue(t *testing.T) {
 	}
 }
 
-// Not parallel: the other tests start Redis servers meanwhile, and this one
-// needs 50 goroutines to reach the cache while one load is still running.
 func TestConcurrentMissesLoadOnce(t *testing.T) {
 	c, _ := newCache(t)
 	// The generation exists (as it does after the first write), and the
@@ -145,7 +139,6 @@ func TestConcurrentMissesLoadOnce(t *testing.T) {
 }
 
 func TestLoadErrorsAreReturnedAndNotCached(t *testing.T) {
-	t.Parallel()
 	c, _ := newCache(t)
 	boom := errors.New("db down")
 	if _, _, err := c.Load(context.Background(), "test", entry, time.Minute, func(context.Context) ([]byte, error) { return nil, boom }); !errors.Is(err, boom) {
@@ -158,7 +151,6 @@ func TestLoadErrorsAreReturnedAndNotCached(t *testing.T) {
 }
 
 func TestLoadManyFetchesOnlyTheMisses(t *testing.T) {
-	t.Parallel()
 	c, _ := newCache(t)
 	entries := []cache.Entry{{Key: "k1", Gen: "g1"}, {Key: "k2", Gen: "g2"}, {Key: "k3", Gen: "g3"}}
 	var asked [][]int
@@ -187,7 +179,6 @@ func TestLoadManyFetchesOnlyTheMisses(t *testing.T) {
 }
 
 func TestRedisDownMeansBypassAndItRecoversByItself(t *testing.T) {
-	t.Parallel()
 	c, srv := newCache(t)
 	var calls atomic.Int64
 	load(t, c, &calls, "v")
@@ -219,7 +210,6 @@ func TestRedisDownMeansBypassAndItRecoversByItself(t *testing.T) {
 // An invalidation lost while Redis did not answer must not let the value
 // stored before it come back when Redis answers again.
 func TestAnInvalidationLostDuringAnOutageRetiresEverything(t *testing.T) {
-	t.Parallel()
 	c, srv := newCache(t)
 	var calls atomic.Int64
 	load(t, c, &calls, "before")

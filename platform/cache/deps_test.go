@@ -21,7 +21,6 @@ func loadDeps(t *testing.T, c *cache.Cache, value string) cache.Deps {
 }
 
 func TestDepsOfAnAnswerStayCurrentUntilAWriteReplacesAGeneration(t *testing.T) {
-	t.Parallel()
 	c, _ := newCache(t)
 	ctx := context.Background()
 	deps := loadDeps(t, c, "v1")
@@ -38,7 +37,6 @@ func TestDepsOfAnAnswerStayCurrentUntilAWriteReplacesAGeneration(t *testing.T) {
 }
 
 func TestDepsOfAnEvictedGenerationAreNeverCurrentAgain(t *testing.T) {
-	t.Parallel()
 	for _, key := range []string{entry.Gen, "test:epoch"} {
 		t.Run(key, func(t *testing.T) {
 			c, srv := newCache(t)
@@ -59,7 +57,6 @@ func TestDepsOfAnEvictedGenerationAreNeverCurrentAgain(t *testing.T) {
 }
 
 func TestUnknownDepsAreNeverCurrentAndNothingIsWhileRedisIsDown(t *testing.T) {
-	t.Parallel()
 	c, srv := newCache(t)
 	ctx := context.Background()
 	deps := loadDeps(t, c, "v1")
@@ -73,7 +70,6 @@ func TestUnknownDepsAreNeverCurrentAndNothingIsWhileRedisIsDown(t *testing.T) {
 }
 
 func TestACollectorMergesThePartsAndIsUnknownIfOneIs(t *testing.T) {
-	t.Parallel()
 	header := func(status, deps string, present bool) http.Header {
 		h := http.Header{cache.Header: {status}}
 		if present {

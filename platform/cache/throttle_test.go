@@ -7,7 +7,6 @@ import (
 )
 
 func TestAThrottleAllowsABurstThenRefusesWithTheWait(t *testing.T) {
-	t.Parallel()
 	c, _ := newCache(t)
 	ctx := context.Background()
 	for i := 0; i < 5; i++ {
@@ -25,7 +24,6 @@ func TestAThrottleAllowsABurstThenRefusesWithTheWait(t *testing.T) {
 }
 
 func TestResettingAThrottleForgetsItsCount(t *testing.T) {
-	t.Parallel()
 	c, _ := newCache(t)
 	ctx := context.Background()
 	for i := 0; i < 5; i++ {
@@ -40,7 +38,6 @@ func TestResettingAThrottleForgetsItsCount(t *testing.T) {
 }
 
 func TestAThrottleAllowsEverythingWhileRedisIsDown(t *testing.T) {
-	t.Parallel()
 	c, srv := newCache(t)
 	ctx := context.Background()
 	srv.Kill()

@@ -20,7 +20,7 @@ func TestShutdownDrainsAndFinishesInFlightRequests(t *testing.T) {
 	started := make(chan struct{})
 	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		close(started)
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(time.Second)
 		_, _ = io.WriteString(w, "done")
 	})
 	sock := filepath.Join(t.TempDir(), "s.sock")
@@ -50,8 +50,8 @@ func TestShutdownDrainsAndFinishesInFlightRequests(t *testing.T) {
 	<-started
 	cancel()
 	// Draining begins as soon as Run sees the cancel, well before the
-	// in-flight request (300 ms) can finish.
-	for deadline := time.Now().Add(250 * time.Millisecond); !ready.Draining(); time.Sleep(time.Millisecond) {
+	// in-flight request (1 s) can finish.
+	for deadline := time.Now().Add(900 * time.Millisecond); !ready.Draining(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("not draining while the in-flight request still runs")
 		}

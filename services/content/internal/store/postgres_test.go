@@ -36,8 +36,8 @@ func activeCount(t *testing.T, pool *pgxpool.Pool, id int64) (counted, kept, cap
 }
 
 // The two 40-connection races run alone (no t.Parallel), before the
-// parallel tests: together with them they could exceed the test server's
-// max_connections (100).
+// parallel tests: 80 connections more beside a dozen pools of up to 50
+// each would come close to the test server's max_connections (300).
 func TestFortySimultaneousJoinsFillACapacityFiveSeminarExactly(t *testing.T) {
 	st, pool, _ := newStore(t)
 	pgtest.Warm(t, pool, 40)

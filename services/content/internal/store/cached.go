@@ -47,11 +47,11 @@ const shape = "v1"
 func (s *Cached) listGen() string { return s.cache.Key("seminars", "gen") }
 
 func (s *Cached) seminarGen(id int64) string {
-	return s.cache.Key("seminar-gen", strconv.FormatInt(id, 10))
+	return s.cache.Key("seminar-gen", cache.Itoa(id))
 }
 
 func (s *Cached) memberGen(userID int64) string {
-	return s.cache.Key("member-gen", strconv.FormatInt(userID, 10))
+	return s.cache.Key("member-gen", cache.Itoa(userID))
 }
 
 // Create implements Store.
@@ -101,7 +101,7 @@ func (s *Cached) retired(sem seminar.Seminar, e Effect) []string {
 
 // Seminar implements Store.
 func (s *Cached) Seminar(ctx context.Context, id int64) (seminar.Seminar, error) {
-	e := cache.Entry{Key: s.cache.Key("seminar", shape, strconv.FormatInt(id, 10)), Gen: s.seminarGen(id)}
+	e := cache.Entry{Key: s.cache.Key("seminar", shape, cache.Itoa(id)), Gen: s.seminarGen(id)}
 	return cache.Value(ctx, s.cache, "seminar", e, s.ttl, func(ctx context.Context) (seminar.Seminar, error) {
 		return s.next.Seminar(ctx, id)
 	})
@@ -117,14 +117,15 @@ func (s *Cached) List(ctx context.Context, f ListFilter) ([]Summary, error) {
 	if f.EarliestFirst {
 		order = "earliest"
 	}
-	key := s.cache.Key("seminars", shape, order)
+	parts := []string{"seminars", shape, order}
 	if f.Limit > 0 || f.After != nil {
 		name = "seminar_page"
-		key += ":" + strconv.Itoa(f.Limit)
+		parts = append(parts, strconv.Itoa(f.Limit))
 		if f.After != nil {
-			key += ":" + strconv.FormatInt(f.After.CreatedAt.UnixMicro(), 10) + ":" + strconv.FormatInt(f.After.ID, 10)
+			parts = append(parts, cache.Itoa(f.After.CreatedAt.UnixMicro()), cache.Itoa(f.After.ID))
 		}
 	}
+	key := s.cache.Key(parts...)
 	return cache.Value(ctx, s.cache, name, cache.Entry{Key: key, Gen: s.listGen()}, s.ttl, func(ctx context.Context) ([]Summary, error) {
 		return s.next.List(ctx, f)
 	})
@@ -132,7 +133,7 @@ func (s *Cached) List(ctx context.Context, f ListFilter) ([]Summary, error) {
 
 // MembershipsOf implements Store.
 func (s *Cached) MembershipsOf(ctx context.Context, userID int64) ([]UserMembership, error) {
-	e := cache.Entry{Key: s.cache.Key("user-seminars", shape, strconv.FormatInt(userID, 10)), Gen: s.memberGen(userID)}
+	e := cache.Entry{Key: s.cache.Key("user-seminars", shape, cache.Itoa(userID)), Gen: s.memberGen(userID)}
 	return cache.Value(ctx, s.cache, "user_seminars", e, s.ttl, func(ctx context.Context) ([]UserMembership, error) {
 		return s.next.MembershipsOf(ctx, userID)
 	})

@@ -28,7 +28,9 @@ type world struct {
 	seminars map[int64]*contentclient.Seminar
 	nextID   int64
 	calls    map[string]int
-	down     bool // the user service answers nothing
+	// down: the user service cannot resolve tokens (its database is down);
+	// names it still serves, as the real one does from its cache.
+	down bool
 
 	gens *cache.Cache
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/seminarhub/seminarhub/platform/cache"
 	"github.com/seminarhub/seminarhub/services/gateway/internal/httpapi"
@@ -21,6 +24,7 @@ import (
 type gateway struct {
 	*world
 	replicas [2]http.Handler
+	rdb      *redis.Client
 }
 
 // newGateway starts a Redis of its own for the test. Not in parallel: the
@@ -35,7 +39,7 @@ func newGateway(t *testing.T) *gateway {
 	}
 	t.Cleanup(func() { _ = rdb.Close() })
 	log := slog.New(slog.DiscardHandler)
-	g := &gateway{world: newWorld(cache.New(rdb, "fake", log))}
+	g := &gateway{world: newWorld(cache.New(rdb, "fake", log)), rdb: rdb}
 	for i := range g.replicas {
 		g.replicas[i] = httpapi.New(log, fakeUsers{g.world}, fakeContent{g.world}, cache.New(rdb, "gateway", log), httpapi.Memory{
 			IdentityTTL: time.Minute, Answers: 100, Identities: 100, MaxAge: time.Minute, StaleIdentity: time.Minute,
@@ -190,12 +194,16 @@ func TestAWriteOnOneReplicaIsSeenByTheNextReadOnTheOther(t *testing.T) {
 
 func TestARenamedUserIsSeenInTheListComposedBefore(t *testing.T) {
 	g := newGateway(t)
-	kim, token := g.addUser("kim", true, false)
+	kim, kimToken := g.addUser("kim", true, false)
+	_, reader := g.addUser("student", false, true)
 	g.addSeminar("S", kim)
-	g.get(0, "/api/v1/seminar/", token)
-	wantStatus(t, g.on(1, http.MethodPut, "/api/v1/user/me/", token, `{"first_name":"김"}`), http.StatusOK)
+	g.get(0, "/api/v1/seminar/", reader)
+	if a := g.get(0, "/api/v1/seminar/", reader); a.Header().Get(cache.Header) != string(cache.Hit) {
+		t.Fatalf("the list was not remembered before the rename (X-Cache %q)", a.Header().Get(cache.Header))
+	}
+	wantStatus(t, g.on(1, http.MethodPut, "/api/v1/user/me/", kimToken, `{"first_name":"김"}`), http.StatusOK)
 	var list []listed
-	g.get(0, "/api/v1/seminar/", token).decode(t, &list)
+	g.get(0, "/api/v1/seminar/", reader).decode(t, &list)
 	if list[0].Instructors[0].FirstName != "김" {
 		t.Fatalf("instructor after the rename: %+v", list[0].Instructors[0])
 	}
@@ -283,11 +291,24 @@ func TestWhileTheUserServiceIsDownARecentSessionKeepsReading(t *testing.T) {
 	_, unknown := g.addUser("lee", false, true)
 	g.addSeminar("S", kim)
 	wantStatus(t, g.get(0, "/api/v1/seminar/", known), http.StatusOK)
+	// The resolved token and identity entries are gone (expired, evicted):
+	// only the stale-if-error copy can speak for the token now.
+	ctx := context.Background()
+	for _, pattern := range []string{"gateway:token:*", "gateway:identity:*"} {
+		keys, err := g.rdb.Keys(ctx, pattern).Result()
+		if err != nil || len(keys) == 0 {
+			t.Fatalf("keys %s: %v %v", pattern, keys, err)
+		}
+		g.rdb.Del(ctx, keys...)
+	}
 	g.mu.Lock()
 	g.down = true
 	g.mu.Unlock()
-	// The other replica never saw this token: only the shared copy speaks for it.
+	before := g.count("Identify")
+	// The other replica never saw this token.
 	wantStatus(t, g.get(1, "/api/v1/seminar/", known), http.StatusOK)
-	a := g.get(1, "/api/v1/seminar/", unknown)
-	wantStatus(t, a, http.StatusServiceUnavailable)
+	if g.count("Identify") == before {
+		t.Fatal("the token was resolved without asking the user service: the stale copy was never needed")
+	}
+	wantStatus(t, g.get(1, "/api/v1/seminar/", unknown), http.StatusServiceUnavailable)
 }

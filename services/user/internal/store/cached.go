@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/seminarhub/seminarhub/platform/cache"
@@ -37,10 +36,10 @@ func NewCached(next Store, c *cache.Cache, ttl time.Duration) *Cached {
 // releases do not read each other's values.
 const shape = "v1"
 
-func (s *Cached) userGen(id int64) string { return s.cache.Key("gen", strconv.FormatInt(id, 10)) }
+func (s *Cached) userGen(id int64) string { return s.cache.Key("gen", cache.Itoa(id)) }
 
 func (s *Cached) entry(kind string, id int64) cache.Entry {
-	return cache.Entry{Key: s.cache.Key(kind, shape, strconv.FormatInt(id, 10)), Gen: s.userGen(id)}
+	return cache.Entry{Key: s.cache.Key(kind, shape, cache.Itoa(id)), Gen: s.userGen(id)}
 }
 
 // CreateUser implements Store. Nothing cached can be about a user who did

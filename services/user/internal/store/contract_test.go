@@ -81,7 +81,11 @@ func contract(t *testing.T, open func(t *testing.T) store.Store) {
 			b, _ := signup(t, st, "b")
 			summaries(t, st, a.ID)
 			got := summaries(t, st, a.ID, 999, b.ID)
-			if len(got) != 2 || got[0].ID+got[1].ID != a.ID+b.ID {
+			names := map[int64]string{}
+			for _, s := range got {
+				names[s.ID] = s.Username
+			}
+			if len(got) != 2 || names[a.ID] != "a" || names[b.ID] != "b" {
 				t.Fatalf("summaries of %d, 999, %d: %+v", a.ID, b.ID, got)
 			}
 		},

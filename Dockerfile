@@ -18,6 +18,10 @@ COPY services/gateway/go.mod services/gateway/go.sum services/gateway/
 COPY tests/e2e/go.mod tests/e2e/go.sum tests/e2e/
 COPY tests/compose/go.mod tests/compose/
 COPY tests/architecture/go.mod tests/architecture/
+COPY tests/load/go.mod tests/load/
+COPY tests/blackbox/go.mod tests/blackbox/
+COPY tests/k8s/go.mod tests/k8s/
+COPY tests/restore/go.mod tests/restore/
 COPY deploy/validate/go.mod deploy/validate/go.sum deploy/validate/
 RUN --mount=type=cache,target=/go/pkg/mod \
     cd services/gateway && go mod download && cd ../user && go mod download && cd ../content && go mod download

@@ -41,7 +41,6 @@ render() {
   local out=$1
   local mode=${EDGE_MODE:-local} http=${EDGE_HTTP_PORT:?} https=${EDGE_HTTPS_PORT:?}
   local upstream=${EDGE_UPSTREAM:?} web=${EDGE_WEB_ROOT:?} tls=${EDGE_TLS_DIR:-$out/tls}
-  local rate=${EDGE_AUTH_RATE:-20r/s}
   rm -rf "$out/sites-available" "$out/sites-enabled" "$out/seminarhub"
   mkdir -p "$out/tmp" "$out/sites-enabled"
   cp -r "$SRC/nginx.conf" "$SRC/sites-available" "$SRC/seminarhub" "$out/"
@@ -56,17 +55,19 @@ render() {
     -e "s|/tmp/|$out/tmp/|g" \
     -e "s|^error_log /dev/stderr|error_log $error|" \
     -e "s|access_log /dev/stdout|access_log $access|" \
-    -e "s|rate=20r/s|rate=$rate|" \
     "$out/nginx.conf"
   # As root, workers run as "nobody"; if they cannot reach the checkout
   # (say, under /root), this private instance's workers run as root.
   if [ "$(id -u)" -eq 0 ] && ! runuser -u nobody -- test -x "$ROOT" 2>/dev/null; then
     sed -i "1i user root;" "$out/nginx.conf"
   fi
+  # The flood guard's rate, written as the image writes it at start.
+  sh "$SRC/docker-entrypoint.d/30-seminarhub-limits.sh" "$out/tmp/seminarhub-limits.conf"
   chmod 1777 "$out/tmp"
   sed -i \
     -e "s|listen 8080 default_server;|listen 127.0.0.1:$http default_server;|" \
     -e "s|listen 8443 ssl http2 default_server;|listen 127.0.0.1:$https ssl http2 default_server;|" \
+    -e "/^# Nginx's own counters/,\$d" \
     -e "s|/etc/nginx/tls/|$tls/|g" \
     "$out/sites-available/seminarhub.conf"
   sed -i -e "s|root /usr/share/seminarhub/web;|root $web;|" "$out/seminarhub/site.conf"

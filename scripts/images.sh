@@ -10,7 +10,14 @@
 # A stand-in never replaces an image that is present or pullable.
 #
 #   scripts/images.sh          provide every image (needs a Docker engine)
+#   scripts/images.sh cluster  provide the images of `make cluster`'s own
+#                              parts (pause, CoreDNS, metrics-server,
+#                              kube-network-policies: deploy/cluster)
+#   scripts/images.sh k8s      provide the third-party images the dev
+#                              overlay runs (deploy/k8s)
 #   scripts/images.sh refs     list the third-party references
+#   scripts/images.sh bin TOOL print the path of promtool, amtool or sloth,
+#                              built like the stand-ins (no Docker needed)
 #   scripts/images.sh standins delete the stand-ins (a real pull replaces them)
 set -euo pipefail
 
@@ -27,15 +34,29 @@ log() { echo "[images] $*" >&2; }
 
 # refs prints the third-party images our files use, one per line. The
 # Dockerfiles' FROM lines (not earlier stages) and compose's image: lines
-# (not our own seminarhub/ images); testcontainers uses compose's postgres
-# and redis references (a test keeps them equal).
+# (not our own seminarhub/ images); testcontainers uses the postgres image
+# deploy/postgres builds on and compose's redis (tests keep them equal).
 refs() {
   {
-    for f in Dockerfile deploy/nginx/Dockerfile; do
+    for f in Dockerfile deploy/nginx/Dockerfile deploy/postgres/Dockerfile deploy/collector/Dockerfile; do
       awk 'toupper($1) == "FROM" { ref = $2; if (!(ref in stage)) print ref; if (toupper($3) == "AS") stage[$4] = 1 }' "$f"
     done
     awk '$1 == "image:" && $2 !~ /^seminarhub\// { print $2 }' compose.yaml
   } | sort -u
+}
+
+# cluster_refs prints the images the local cluster runs for itself: the
+# add-ons of deploy/cluster and the pod sandbox containerd is configured with.
+cluster_refs() {
+  {
+    awk '$1 == "image:" { print $2 }' deploy/cluster/*.yaml | sort -u
+    grep -o "registry.k8s.io/pause:[^'\"]*" deploy/cluster/containerd.toml
+  } | sort -u
+}
+
+# k8s_refs prints the third-party images of the Kubernetes manifests.
+k8s_refs() {
+  awk '$1 == "image:" && $2 !~ /^seminarhub\// { print $2 }' deploy/k8s/base/*.yaml deploy/k8s/overlays/*/*.yaml | sort -u
 }
 
 # standin_for REF prints the stand-in directory for REF's repository.
@@ -49,6 +70,15 @@ standin_for() {
     postgres) echo postgres ;;
     redis) echo redis ;;
     jaegertracing/jaeger) echo jaeger ;;
+    registry.k8s.io/pause) echo pause ;;
+    registry.k8s.io/coredns/coredns) echo coredns ;;
+    registry.k8s.io/metrics-server/metrics-server) echo metrics-server ;;
+    registry.k8s.io/networking/kube-network-policies) echo kube-network-policies ;;
+    rancher/local-path-provisioner) echo local-path-provisioner ;;
+    busybox) echo busybox ;;
+    registry.k8s.io/kubectl) echo kubectl ;;
+    prom/prometheus) echo prometheus ;;
+    prom/alertmanager) echo alertmanager ;;
     *) return 1 ;;
   esac
 }
@@ -93,17 +123,66 @@ node_dist_for() {
   echo "$dir"
 }
 
-jaeger_bin_for() {
-  local module_version dir
-  module_version=$(awk '$1 == "github.com/jaegertracing/jaeger" { print $2 }' tools/jaeger/go.mod)
-  dir="$CACHE/standins/jaeger-$module_version"
-  if [ ! -x "$dir/jaeger" ]; then
-    log "building Jaeger ($module_version) from its Go module (once; a few minutes)"
-    mkdir -p "$dir"
-    (cd tools/jaeger && GOWORK=off CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/jaeger.tmp" github.com/jaegertracing/jaeger/cmd/jaeger)
-    mv "$dir/jaeger.tmp" "$dir/jaeger"
+# tool_bin DIR MODULE PACKAGE prints a binary of PACKAGE built from
+# tools/DIR, whose go.mod pins MODULE — once per version, then cached. A
+# tool whose go.mod names a toolchain is built with that Go (the module
+# proxy serves it); the rest with this machine's.
+tool_bin() {
+  local dir=$1 module=$2 pkg=$3 version toolchain out
+  version=$(awk -v m="$module" '$1 == m { print $2 }' "tools/$dir/go.mod")
+  toolchain=$(awk '$1 == "toolchain" { print $2 }' "tools/$dir/go.mod")
+  out="$CACHE/standins/$dir-$version/${pkg##*/}"
+  if [ ! -x "$out" ]; then
+    log "building $dir ($version) from its Go module (once; a few minutes)"
+    mkdir -p "$(dirname "$out")"
+    (cd "tools/$dir" && GOWORK=off CGO_ENABLED=0 GOTOOLCHAIN="${toolchain:-local}" \
+      go build -trimpath -ldflags "-s -w" -o "$out.tmp" "$pkg")
+    mv "$out.tmp" "$out"
   fi
-  echo "$dir"
+  echo "$out"
+}
+
+# alertmanager_bins prints a directory holding alertmanager and amtool of
+# the release tools/alertmanager pins — once per version, then cached. They
+# embed the web UI's compiled assets (ui/app/dist), which the module does not
+# carry (an Elm and an npm build; Elm's compiler comes from GitHub, which
+# this machine cannot reach): they are built from a copy of the module, with
+# its own go.mod, and a page saying so in the UI's place. The API, which
+# Prometheus and amtool use, is whole.
+alertmanager_bins() {
+  local version out src tmp page
+  version=$(awk '$1 == "github.com/prometheus/alertmanager" { print $2 }' tools/alertmanager/go.mod)
+  out="$CACHE/standins/alertmanager-$version"
+  if [ ! -x "$out/amtool" ]; then
+    log "building alertmanager ($version) from its Go module (once; a few minutes)"
+    src=$(cd tools/alertmanager && GOWORK=off go mod download -json "github.com/prometheus/alertmanager@$version" | awk -F'"' '$2 == "Dir" { print $4 }')
+    tmp=$(mktemp -d)
+    cp -r "$src/." "$tmp/" && chmod -R u+w "$tmp"
+    page='<!doctype html><title>Alertmanager</title><p>This Alertmanager was built without its web UI. The API is whole: /api/v2/alerts, /api/v2/status; or use amtool.'
+    for ui in elm mantine; do
+      mkdir -p "$tmp/ui/app/dist/$ui"
+      printf '%s\n' "$page" | gzip -9 > "$tmp/ui/app/dist/$ui/index.html.gz"
+    done
+    mkdir -p "$out"
+    (cd "$tmp" && GOWORK=off CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=${version#v}" \
+      -o "$out/" ./cmd/alertmanager ./cmd/amtool)
+    rm -rf "$tmp"
+  fi
+  echo "$out"
+}
+
+# pause_bin prints the pod sandbox's program: pause.c of the Kubernetes
+# release tools/kubernetes pins, compiled static.
+pause_bin() {
+  local version src out
+  version=$(awk '$1 == "k8s.io/kubernetes" { print $2 }' tools/kubernetes/go.mod)
+  out="$CACHE/standins/pause-$version/pause"
+  if [ ! -x "$out" ]; then
+    src=$(cd tools/kubernetes && GOWORK=off go mod download -json "k8s.io/kubernetes@$version" | awk -F'"' '$2 == "Dir" { print $4 }')
+    mkdir -p "$(dirname "$out")"
+    gcc -Os -Wall -static -DVERSION="$version" -o "$out" "$src/build/pause/linux/pause.c"
+  fi
+  echo "$out"
 }
 
 # build_standin REF NAME builds deploy/standins/NAME as REF. What a stand-in
@@ -123,7 +202,17 @@ build_standin() {
     node)
       cp -r "$(node_dist_for "$version")/." "$ctx/"
       cp /etc/ssl/certs/ca-certificates.crt "$ctx/host-ca.crt" ;;
-    jaeger) cp "$(jaeger_bin_for)/jaeger" "$ctx/jaeger" ;;
+    jaeger) cp "$(tool_bin jaeger github.com/jaegertracing/jaeger github.com/jaegertracing/jaeger/cmd/jaeger)" "$ctx/jaeger" ;;
+    pause) cp "$(pause_bin)" "$ctx/pause" ;;
+    coredns) cp "$(tool_bin coredns github.com/coredns/coredns github.com/coredns/coredns)" "$ctx/coredns" ;;
+    metrics-server) cp "$(tool_bin metrics-server sigs.k8s.io/metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server)" "$ctx/metrics-server" ;;
+    kube-network-policies) cp "$(tool_bin kube-network-policies sigs.k8s.io/kube-network-policies sigs.k8s.io/kube-network-policies/cmd)" "$ctx/netpol" ;;
+    kubectl) cp "$(scripts/cluster.sh binaries)/kubectl" "$ctx/kubectl" ;;
+    prometheus)
+      cp "$(tool_bin prometheus github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/prometheus)" "$ctx/prometheus"
+      cp "$(tool_bin prometheus github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/promtool)" "$ctx/promtool" ;;
+    alertmanager) cp "$(alertmanager_bins)"/{alertmanager,amtool} "$ctx/" ;;
+    local-path-provisioner) cp "$(tool_bin local-path-provisioner github.com/rancher/local-path-provisioner github.com/rancher/local-path-provisioner)" "$ctx/local-path-provisioner" ;;
   esac
   chmod -R u+w "$ctx"
   log "building stand-in $ref from deploy/standins/$name"
@@ -135,9 +224,10 @@ build_standin() {
   rm -rf "$ctx"
 }
 
+# provide REF... makes each REF present in the engine.
 provide() {
   local ref name
-  for ref in $(refs); do
+  for ref in "$@"; do
     if docker image inspect "$ref" >/dev/null 2>&1; then
       continue
     fi
@@ -155,11 +245,22 @@ provide() {
 }
 
 case "${1:-}" in
-  "") provide ;;
+  "") provide $(refs) ;;
+  cluster) provide $(cluster_refs) ;;
+  cluster-refs) cluster_refs ;;
+  k8s) provide $(k8s_refs) ;;
   refs) refs ;;
+  # The monitoring's command-line tools, from the same cached builds.
+  bin)
+    case "${2:-}" in
+      promtool) tool_bin prometheus github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/promtool ;;
+      amtool) echo "$(alertmanager_bins)/amtool" ;;
+      sloth) tool_bin sloth github.com/slok/sloth github.com/slok/sloth/cmd/sloth ;;
+      *) echo "usage: scripts/images.sh bin promtool|amtool|sloth" >&2; exit 2 ;;
+    esac ;;
   standins)
     ids=$(docker image ls --quiet --filter "label=$LABEL")
     [ -z "$ids" ] || docker image rm --force $ids
     ;;
-  *) sed -n '2,15p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,21p' "$0" >&2; exit 2 ;;
 esac

@@ -10,7 +10,7 @@ if [ ! -x "$TOOLS/golangci-lint" ] || ! "$TOOLS/golangci-lint" version 2>/dev/nu
   echo "[lint] installing golangci-lint $VERSION into .run/tools"
   GOBIN="$TOOLS" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$VERSION"
 fi
-for mod in api platform testkit services/user services/content services/gateway tests/e2e tests/architecture deploy/validate; do
+for mod in $(scripts/modules.sh); do
   echo "[lint] $mod"
   (cd "$mod" && go vet ./... && "$TOOLS/golangci-lint" run --config "$ROOT/.golangci.yml" ./...)
 done

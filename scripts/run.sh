@@ -64,8 +64,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM HUP QUIT
 
-scripts/stack.sh pg-start "$INSTANCE" "$PG_PORT"
+# Every WAL segment is archived with pgBackRest from the first start
+# (scripts/backup.sh; make backup, make restore).
+PG_EXTRA_OPTS="$(scripts/backup.sh settings "$INSTANCE" "$PG_PORT")" scripts/stack.sh pg-start "$INSTANCE" "$PG_PORT"
 scripts/stack.sh pg-provision "$PG_PORT"
+scripts/backup.sh stanza "$INSTANCE" "$PG_PORT"
+scripts/backup.sh first "$INSTANCE"
 scripts/stack.sh redis-start "$INSTANCE-redis" "$REDIS_PORT"
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 

@@ -6,6 +6,7 @@
 #   scripts/stack.sh pg-start NAME PORT   start (initialise on first use)
 #   scripts/stack.sh pg-stop NAME         stop
 #   scripts/stack.sh pg-provision PORT    create the services' roles and databases
+#   scripts/stack.sh pg-dir NAME          where instance NAME keeps its data (data/ below it)
 #   scripts/stack.sh test-postgres        start the test instance, print its admin URL
 #   scripts/stack.sh redis-start NAME PORT   start a private Redis
 #   scripts/stack.sh redis-stop NAME
@@ -83,6 +84,15 @@ pg_start() {
   as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start \
     -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$dir' -c max_connections=300 $PG_EXTRA_OPTS" </dev/null >/dev/null 9>&- \
     || { tail -n 30 "$dir/postgres.log" >&2; exit 1; }
+  # After a restore (make restore) the server first replays archived WAL,
+  # answering read-only meanwhile; it is ours once it has promoted.
+  local waited=0
+  while [ "$(as_pg "$bin/psql" -h "$dir" -p "$port" -U postgres -d postgres -qAtX -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" != f ]; do
+    [ "$waited" -eq 0 ] && log "PostgreSQL '$name' is replaying archived WAL (after a restore); waiting until it is done"
+    waited=$((waited + 1))
+    [ "$waited" -lt 3000 ] || { log "PostgreSQL '$name' still recovers after 10 minutes; see $dir/postgres.log"; exit 1; }
+    sleep 0.2
+  done
 }
 
 pg_stop() {
@@ -172,6 +182,7 @@ case "${1:-}" in
   pg-start) pg_start "$2" "$3" ;;
   pg-stop) pg_stop "$2" ;;
   pg-provision) pg_provision "$2" ;;
+  pg-dir) pg_dir "$2" ;;
   test-postgres)
     mkdir -p "$RUN"
     exec 9>"$RUN/.test-postgres.lock"

@@ -95,3 +95,20 @@ func TestComposeImagesArePinnedAndTracesHaveSomewhereToGo(t *testing.T) {
 		}
 	}
 }
+
+// As in Kubernetes, the limits on signing in are settings with the shipped
+// values as defaults, under the same names.
+func TestComposeTakesTheLimitsOnSigningInFromTheEnvironment(t *testing.T) {
+	p := loadCompose(t)
+	want := map[string]map[string]string{
+		"edge": {"EDGE_AUTH_RATE": "20r/s"},
+		"user": {"FAILED_LOGINS_PER_ADDRESS_PER_HOUR": "100", "SIGNUPS_PER_ADDRESS_PER_HOUR": "300"},
+	}
+	for svc, vars := range want {
+		for k, v := range vars {
+			if got := p.Services[svc].Environment[k]; got == nil || *got != v {
+				t.Errorf("%s: %s is %v; want %q by default", svc, k, got, v)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"debug/elf"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,6 +68,31 @@ func TestImagesRunAsNonRootAndBaseImagesArePinned(t *testing.T) {
 		}
 		if lastUser == "" || strings.HasPrefix(lastUser, "root") || lastUser == "0" {
 			t.Errorf("%s: final user %q is root", file, lastUser)
+		}
+	}
+}
+
+// The build stage copies every module's go.mod before the sources (one
+// cached layer of downloads); go refuses a go.work that names a module
+// whose go.mod is missing, so a module added to go.work must be added here.
+func TestTheImageBuildCopiesTheGoModOfEveryWorkspaceModule(t *testing.T) {
+	root := repoRoot(t)
+	out, err := exec.Command("go", "work", "edit", "-json", filepath.Join(root, "go.work")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var work struct{ Use []struct{ DiskPath string } }
+	if err := json.Unmarshal(out, &work); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range work.Use {
+		mod := strings.TrimPrefix(u.DiskPath, "./") + "/go.mod"
+		if !strings.Contains(string(b), "COPY "+mod) {
+			t.Errorf("the Dockerfile does not copy %s before the sources", mod)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -34,7 +36,8 @@ type rendered struct {
 	hpas         []*autoscalingv2.HorizontalPodAutoscaler
 	pdbs         []*policyv1.PodDisruptionBudget
 	policies     []*networkingv1.NetworkPolicy
-	ingresses    []*networkingv1.Ingress
+	pods         []*corev1.Pod
+	cronJobs     []*batchv1.CronJob
 	configMaps   map[string]*corev1.ConfigMap
 	secrets      map[string]*corev1.Secret
 }
@@ -57,7 +60,7 @@ func render(t *testing.T, overlay string) rendered {
 	}
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{appsv1.AddToScheme, corev1.AddToScheme, batchv1.AddToScheme,
-		networkingv1.AddToScheme, autoscalingv2.AddToScheme, policyv1.AddToScheme} {
+		networkingv1.AddToScheme, autoscalingv2.AddToScheme, policyv1.AddToScheme, rbacv1.AddToScheme} {
 		if err := add(scheme); err != nil {
 			t.Fatal(err)
 		}
@@ -88,15 +91,17 @@ func render(t *testing.T, overlay string) rendered {
 			r.pdbs = append(r.pdbs, o)
 		case *networkingv1.NetworkPolicy:
 			r.policies = append(r.policies, o)
-		case *networkingv1.Ingress:
-			r.ingresses = append(r.ingresses, o)
+		case *corev1.Pod:
+			r.pods = append(r.pods, o)
+		case *batchv1.CronJob:
+			r.cronJobs = append(r.cronJobs, o)
 		// Generated names carry a content hash: keep them under both the
 		// final name (what workloads refer to) and the written one.
 		case *corev1.ConfigMap:
 			r.configMaps[o.Name], r.configMaps[hashSuffix.ReplaceAllString(o.Name, "")] = o, o
 		case *corev1.Secret:
 			r.secrets[o.Name], r.secrets[hashSuffix.ReplaceAllString(o.Name, "")] = o, o
-		case *corev1.Namespace, *corev1.ServiceAccount:
+		case *corev1.Namespace, *corev1.ServiceAccount, *rbacv1.Role, *rbacv1.RoleBinding, *corev1.PersistentVolumeClaim:
 		default:
 			t.Fatalf("%s: unexpected kind %T", overlay, obj)
 		}
@@ -171,6 +176,12 @@ func TestNoImageUsesLatestOrNoTag(t *testing.T) {
 		}
 		for _, s := range r.statefulsets {
 			pods = append(pods, s.Spec.Template.Spec)
+		}
+		for _, p := range r.pods {
+			pods = append(pods, p.Spec)
+		}
+		for _, c := range r.cronJobs {
+			pods = append(pods, c.Spec.JobTemplate.Spec.Template.Spec)
 		}
 		for _, p := range pods {
 			for _, c := range append(append([]corev1.Container{}, p.InitContainers...), p.Containers...) {
@@ -265,49 +276,56 @@ func hasPort(pods []corev1.PodSpec, target string) bool {
 	return false
 }
 
-func TestIngressRoutesTheContractsPathsToExistingServices(t *testing.T) {
+// The edge is the public entry, the cluster's ingress tier: a LoadBalancer
+// Service for HTTPS and HTTP that keeps clients' addresses, and no Ingress
+// (or other object) naming a controller we do not run.
+func TestTheEdgeIsThePublicEntry(t *testing.T) {
 	forEachOverlay(t, func(t *testing.T, _ string, r rendered) {
-		if len(r.ingresses) != 1 {
-			t.Fatalf("%d ingresses, want 1", len(r.ingresses))
-		}
-		ing := r.ingresses[0]
-		if ing.Spec.IngressClassName == nil || *ing.Spec.IngressClassName != "nginx" || len(ing.Spec.TLS) == 0 {
-			t.Fatalf("ingress class %v, tls %v", ing.Spec.IngressClassName, ing.Spec.TLS)
-		}
-		if ing.Annotations["nginx.ingress.kubernetes.io/proxy-body-size"] != "1m" || ing.Annotations["nginx.ingress.kubernetes.io/limit-rpm"] == "" {
-			t.Errorf("body-size / rate-limit annotations missing: %v", ing.Annotations)
-		}
-		routes := map[string]string{}
-		for _, rule := range ing.Spec.Rules {
-			for _, p := range rule.HTTP.Paths {
-				svc := p.Backend.Service
-				routes[p.Path] = svc.Name
-				if !serviceHasPort(r.services, svc.Name, svc.Port) {
-					t.Errorf("path %s → %s:%v: no such Service port", p.Path, svc.Name, svc.Port)
+		for _, s := range r.services {
+			if s.Name != "edge" {
+				if s.Spec.Type != "" && s.Spec.Type != corev1.ServiceTypeClusterIP {
+					t.Errorf("Service %s is %s: only the edge is reachable from outside", s.Name, s.Spec.Type)
 				}
+				continue
+			}
+			ports := map[string]int32{}
+			for _, p := range s.Spec.Ports {
+				ports[p.Name] = p.Port
+			}
+			if s.Spec.Type != corev1.ServiceTypeLoadBalancer || ports["https"] != 443 || ports["http"] != 80 ||
+				s.Spec.ExternalTrafficPolicy != corev1.ServiceExternalTrafficPolicyLocal {
+				t.Errorf("edge Service: type %s, ports %v, externalTrafficPolicy %q; want LoadBalancer, https 443, http 80, Local",
+					s.Spec.Type, ports, s.Spec.ExternalTrafficPolicy)
 			}
 		}
-		want := map[string]string{"/api": "gateway", "/ping": "gateway", "/version": "gateway", "/": "edge"}
-		for path, svc := range want {
-			if routes[path] != svc {
-				t.Errorf("%s routes to %q, want %q", path, routes[path], svc)
+		for _, d := range r.deployments {
+			if d.Name != "edge" {
+				continue
+			}
+			var tls bool
+			for _, v := range d.Spec.Template.Spec.Volumes {
+				tls = tls || (v.Secret != nil && v.Secret.SecretName == "seminarhub-tls")
+			}
+			if !tls {
+				t.Error("the edge does not take its certificate from Secret seminarhub-tls")
 			}
 		}
 	})
 }
 
-func serviceHasPort(services []*corev1.Service, name string, port networkingv1.ServiceBackendPort) bool {
-	for _, s := range services {
-		if s.Name != name {
-			continue
+// No object names the retired ingress-nginx, its namespace or annotations.
+func TestNothingNamesIngressNginx(t *testing.T) {
+	root := repoRoot(t)
+	_ = filepath.Walk(filepath.Join(root, "deploy", "k8s"), func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
 		}
-		for _, p := range s.Spec.Ports {
-			if (port.Name != "" && p.Name == port.Name) || (port.Number != 0 && p.Port == port.Number) {
-				return true
-			}
+		b, _ := os.ReadFile(path)
+		if strings.Contains(string(b), "ingress-nginx") || strings.Contains(string(b), "nginx.ingress.kubernetes.io") {
+			t.Errorf("%s names ingress-nginx", path)
 		}
-	}
-	return false
+		return nil
+	})
 }
 
 func TestEveryPodIsCoveredByANetworkPolicyAndDefaultIsDeny(t *testing.T) {
@@ -438,5 +456,64 @@ func TestTheDevPostgresInitScriptIsComposes(t *testing.T) {
 	b, errB := os.ReadFile(filepath.Join(root, "deploy", "k8s", "overlays", "dev", "postgres-init.sh"))
 	if errA != nil || errB != nil || string(a) != string(b) {
 		t.Fatalf("deploy/k8s/overlays/dev/postgres-init.sh differs from deploy/compose/postgres-init.sh (%v, %v)", errA, errB)
+	}
+}
+
+// The settings an operator tunes for a load or conformance test from one
+// address are in the ConfigMaps, where an overlay can change them: the
+// edge's flood guard and the user service's budgets.
+func TestTheLimitsOnSigningInAreSettings(t *testing.T) {
+	forEachOverlay(t, func(t *testing.T, overlay string, r rendered) {
+		for _, k := range []string{"LOGIN_ATTEMPTS_PER_MINUTE", "LOGIN_LOCKOUT_MAX", "FAILED_LOGINS_PER_ADDRESS_PER_HOUR", "SIGNUPS_PER_ADDRESS_PER_HOUR"} {
+			if r.configMaps["seminarhub-config"].Data[k] == "" {
+				t.Errorf("seminarhub-config has no %s", k)
+			}
+		}
+		if rate := r.configMaps["edge-config"].Data["EDGE_AUTH_RATE"]; rate != "20r/s" {
+			t.Errorf("edge-config EDGE_AUTH_RATE %q; want 20r/s as shipped", rate)
+		}
+		for _, d := range r.deployments {
+			if d.Name != "edge" {
+				continue
+			}
+			found := false
+			for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+				ref := e.ValueFrom
+				found = found || (e.Name == "EDGE_AUTH_RATE" && ref != nil && ref.ConfigMapKeyRef != nil &&
+					hashSuffix.ReplaceAllString(ref.ConfigMapKeyRef.Name, "") == "edge-config" && ref.ConfigMapKeyRef.Key == "EDGE_AUTH_RATE")
+			}
+			if !found {
+				t.Error("the edge does not take EDGE_AUTH_RATE from edge-config")
+			}
+		}
+	})
+}
+
+// The dev overlay's PostgreSQL archives its WAL with pgBackRest to a volume
+// of its own, and a CronJob backs it up (docs/backups.md).
+func TestTheDevPostgreSQLIsArchivedAndBackedUp(t *testing.T) {
+	r := render(t, "dev")
+	var archived, repo bool
+	for _, s := range r.statefulsets {
+		if s.Name != "postgres" {
+			continue
+		}
+		c := s.Spec.Template.Spec.Containers[0]
+		archived = slices.Contains(c.Args, "archive_mode=on") && slices.ContainsFunc(c.Args, func(a string) bool {
+			return strings.HasPrefix(a, "archive_command=pgbackrest ")
+		})
+		for _, m := range c.VolumeMounts {
+			repo = repo || m.MountPath == "/var/lib/pgbackrest"
+		}
+	}
+	if !archived || !repo {
+		t.Errorf("postgres: WAL archived with pgBackRest %v, repository mounted %v", archived, repo)
+	}
+	var backups bool
+	for _, c := range r.cronJobs {
+		backups = backups || c.Name == "postgres-backup" && c.Spec.ConcurrencyPolicy == batchv1.ForbidConcurrent
+	}
+	if !backups {
+		t.Error("no postgres-backup CronJob that forbids overlapping runs")
 	}
 }

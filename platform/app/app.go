@@ -8,15 +8,20 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
 
 	"github.com/seminarhub/seminarhub/platform/buildinfo"
 	"github.com/seminarhub/seminarhub/platform/cache"
@@ -69,7 +74,8 @@ func Main(service string, base config.Base, commands map[string]Command) {
 	if base.DebugAddr != "" {
 		go serveProfiler(ctx, log, base.DebugAddr)
 	}
-	log.Info("starting", "command", name, "version", buildinfo.Version, "commit", buildinfo.CommitOrVCS(), "addr", base.Addr, "environment", base.Environment)
+	log.Info("starting", "command", name, "version", buildinfo.Version, "commit", buildinfo.CommitOrVCS(), "addr", base.Addr, "environment", base.Environment,
+		"gomaxprocs", runtime.GOMAXPROCS(0), "gomemlimit", memoryLimit(log))
 	err = cmd(ctx, log)
 	fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -79,6 +85,23 @@ func Main(service string, base config.Base, commands map[string]Command) {
 		exit(1)
 	}
 	_ = out.Close()
+}
+
+// memoryLimit makes the container's memory limit, where there is one, the
+// heap's soft limit (GOMEMLIMIT, 90 % of it): the collector then works
+// harder as the heap nears the limit instead of letting the kernel's OOM
+// killer end the process. Go already sizes GOMAXPROCS from the container's
+// CPU limit; the memory limit it leaves to us. A GOMEMLIMIT set in the
+// environment wins. It returns the limit in force, "none" without one.
+func memoryLimit(log *slog.Logger) string {
+	limit, err := memlimit.Set(memlimit.WithLogger(log))
+	if err != nil {
+		log.Warn("the memory limit could not be read; GOMEMLIMIT left as it was", "error", err.Error())
+	}
+	if limit <= 0 || limit == math.MaxInt64 {
+		return "none"
+	}
+	return strconv.FormatInt(limit>>20, 10) + "MiB"
 }
 
 // logFlushPeriod is how late an info line may reach the log (see

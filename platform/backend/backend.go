@@ -5,7 +5,6 @@ package backend
 
 import (
 	"context"
-	"io/fs"
 	"log/slog"
 	"net/http"
 
@@ -23,7 +22,7 @@ type Routes func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache) http.Hand
 
 // Main runs a backend: "serve" runs routes on a pool, "migrate" applies
 // the embedded migrations.
-func Main(service string, base config.Base, db Database, migrations fs.FS, routes Routes) {
+func Main(service string, base config.Base, db Database, migrations postgres.Migrations, routes Routes) {
 	app.Main(service, base, map[string]app.Command{
 		"serve": func(ctx context.Context, log *slog.Logger) error {
 			pool, err := postgres.Open(ctx, db.URL, db.MaxConns)

@@ -106,7 +106,7 @@ type Cache struct {
 	downUntil  atomic.Int64 // unix nanoseconds; Redis is skipped until then
 	epochDirty atomic.Bool  // an invalidation was lost; bump the epoch first
 	flights    singleflight.Group
-	limiter    *redis_rate.Limiter // Throttle's counts
+	limiter    *redis_rate.Limiter // the budgets of Spend and Left
 
 	requests metric.Int64Counter
 	failures metric.Int64Counter

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -33,8 +34,11 @@ func Fail(c *gin.Context, log *slog.Logger, err error) {
 		case problem.Unauthenticated:
 			Unauthorized(c, p.Message)
 		case problem.Throttled:
-			c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(p.RetryAfter.Seconds())))))
+			retryAfter(c, p.RetryAfter)
 			Abort(c, http.StatusTooManyRequests, p.Message)
+		case problem.Busy:
+			retryAfter(c, p.RetryAfter)
+			Abort(c, http.StatusServiceUnavailable, p.Message)
 		default:
 			Abort(c, http.StatusInternalServerError, "internal server error")
 		}
@@ -47,4 +51,10 @@ func Fail(c *gin.Context, log *slog.Logger, err error) {
 	}
 	log.ErrorContext(c.Request.Context(), "request failed", "error", err.Error())
 	Abort(c, http.StatusInternalServerError, "internal server error")
+}
+
+// retryAfter sets Retry-After in whole seconds, rounded up and at least 1:
+// a client told 0 would come straight back.
+func retryAfter(c *gin.Context, d time.Duration) {
+	c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))))
 }

@@ -33,9 +33,9 @@ func OpsHandler(ready *server.Readiness, checks map[string]Check) http.Handler {
 // checked, so a database outage never restarts pods) and /readyz (each check
 // passes within a short deadline and the process is not draining).
 func Probes(r gin.IRoutes, ready *server.Readiness, checks map[string]Check) {
-	r.GET("/metrics", gin.WrapH(promhttp.Handler()))
-	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	r.GET("/readyz", func(c *gin.Context) {
+	r.Match(GETAndHEAD, "/metrics", gin.WrapH(promhttp.Handler()))
+	r.Match(GETAndHEAD, "/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.Match(GETAndHEAD, "/readyz", func(c *gin.Context) {
 		if ready.Draining() {
 			Abort(c, http.StatusServiceUnavailable, "shutting down")
 			return

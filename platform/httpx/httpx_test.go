@@ -7,10 +7,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/seminarhub/seminarhub/platform/httpx"
+	"github.com/seminarhub/seminarhub/platform/problem"
 )
 
 func engine() http.Handler {
@@ -96,5 +98,50 @@ func TestPositiveIDAcceptsOnlyPositiveIntegers(t *testing.T) {
 		if _, ok := httpx.PositiveID(s); ok {
 			t.Errorf("%q accepted", s)
 		}
+	}
+}
+
+// deadlineLeft answers how long the request's context had left when the
+// handler ran, behind Deadline(10s).
+func deadlineLeft(t *testing.T, header string) time.Duration {
+	t.Helper()
+	r := httpx.NewEngine("test", slog.New(slog.DiscardHandler))
+	var left time.Duration
+	r.GET("/work", httpx.Deadline(10*time.Second), func(c *gin.Context) {
+		d, _ := c.Request.Context().Deadline()
+		left = time.Until(d)
+	})
+	req := httptest.NewRequest("GET", "/work", nil)
+	if header != "" {
+		req.Header.Set(httpx.TimeoutHeader, header)
+	}
+	r.ServeHTTP(httptest.NewRecorder(), req)
+	return left
+}
+
+func TestACallerWhoWillWaitLessShortensTheDeadline(t *testing.T) {
+	t.Parallel()
+	if left := deadlineLeft(t, "1500"); left > 1500*time.Millisecond || left < time.Second {
+		t.Fatalf("with %s: 1500, %s left; want about 1.5s", httpx.TimeoutHeader, left)
+	}
+	for _, h := range []string{"", "60000", "soon", "-5"} {
+		if left := deadlineLeft(t, h); left > 10*time.Second || left < 9*time.Second {
+			t.Fatalf("with %s: %q, %s left; want the service's own 10s", httpx.TimeoutHeader, h, left)
+		}
+	}
+}
+
+func TestABusyServiceAnswers503WithRetryAfter(t *testing.T) {
+	t.Parallel()
+	r := httpx.NewEngine("test", slog.New(slog.DiscardHandler))
+	r.GET("/busy", func(c *gin.Context) {
+		httpx.Fail(c, slog.New(slog.DiscardHandler), &problem.Error{Kind: problem.Busy, Message: "at capacity", RetryAfter: 2300 * time.Millisecond})
+	})
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, httptest.NewRequest("GET", "/busy", nil))
+	var m map[string]any
+	_ = json.Unmarshal(w.Body.Bytes(), &m)
+	if w.Code != 503 || w.Header().Get("Retry-After") != "3" || m["error"] != "at capacity" {
+		t.Fatalf("%d, Retry-After %q, %s; want 503, 3 (seconds, rounded up) and the message", w.Code, w.Header().Get("Retry-After"), w.Body)
 	}
 }

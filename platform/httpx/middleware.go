@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,10 +35,20 @@ func NewEngine(service string, log *slog.Logger) *gin.Engine {
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
 	r.Use(recovery(log), otelgin.Middleware(service), requestID, accessLog(log), validUTF8)
-	r.NoRoute(func(c *gin.Context) { Abort(c, http.StatusNotFound, "not found") })
-	r.NoMethod(func(c *gin.Context) { Abort(c, http.StatusMethodNotAllowed, "method not allowed") })
+	r.NoRoute(func(c *gin.Context) { noStore(c); Abort(c, http.StatusNotFound, "not found") })
+	r.NoMethod(func(c *gin.Context) { noStore(c); Abort(c, http.StatusMethodNotAllowed, "method not allowed") })
 	return r
 }
+
+// GETAndHEAD is what a readable route answers: HTTP wants HEAD wherever
+// GET is served (load balancers and uptime checkers use it), and gin does
+// not add it. Go's server sends no body for HEAD, and the same status and
+// headers, Content-Length included, as the GET would have.
+var GETAndHEAD = []string{http.MethodGet, http.MethodHead}
+
+// noStore keeps an answer out of every cache: an error now says nothing
+// about the same request later.
+func noStore(c *gin.Context) { c.Header("Cache-Control", "no-store") }
 
 // StripTrailingSlash routes "/a/b/" and "/a/b" alike without a redirect.
 func StripTrailingSlash(h http.Handler) http.Handler {
@@ -134,10 +145,22 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 	})
 }
 
+// TimeoutHeader tells a backend how long its caller will wait for the
+// answer, in milliseconds (internalapi.Client sets it from the caller's
+// deadline): work that cannot be done in time can then be refused at once
+// instead of done for nobody.
+const TimeoutHeader = "X-Request-Timeout"
+
 // Deadline bounds every request's context so a stalled database answers 503
-// within d instead of holding the client until its own timeout.
+// within d instead of holding the client until its own timeout. A caller
+// that will wait less (TimeoutHeader) shortens it; mount Deadline only
+// behind RequireInternalSecret, which is what makes the header trusted.
 func Deadline(d time.Duration) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		d := d
+		if ms, err := strconv.ParseInt(c.GetHeader(TimeoutHeader), 10, 64); err == nil && ms > 0 {
+			d = min(d, time.Duration(ms)*time.Millisecond)
+		}
 		ctx, cancel := context.WithTimeout(c.Request.Context(), d)
 		defer cancel()
 		c.Request = c.Request.WithContext(ctx)

@@ -32,7 +32,25 @@ const (
 	// service, on the one call that needs it (a password change keeps that
 	// session); no other call, and no other service, ever sees it.
 	SessionTokenHeader = "X-Session-Token"
+	// ClientAddressHeader carries the network address the edge saw the
+	// request come from, for budgets kept per address (signups, failed
+	// logins).
+	ClientAddressHeader = "X-Client-Address"
 )
+
+type ctxKey int
+
+const clientAddressKey ctxKey = iota
+
+// WithClientAddress returns ctx carrying the address of the client a
+// request came from; every backend call made with it passes it on.
+func WithClientAddress(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddressKey, addr)
+}
+
+// ClientAddressOf reads the client address a backend request was made for
+// ("" when the caller sent none). Trusted only behind the internal secret.
+func ClientAddressOf(c *gin.Context) string { return c.GetHeader(ClientAddressHeader) }
 
 // Caller is the authenticated user on whose behalf the gateway calls.
 type Caller struct {
@@ -90,20 +108,25 @@ func RequireCaller(c *gin.Context) {
 
 // Client calls one backend service.
 type Client struct {
-	base   string
-	secret string
-	http   *http.Client
+	base    string
+	secret  string
+	timeout time.Duration
+	http    *http.Client
 }
 
 // NewClient returns a client for the service at base (e.g.
-// "http://user:8081"), traced with client spans.
+// "http://user:8081"), traced with client spans. Every call waits at most
+// timeout, less when its context ends sooner, and tells the backend a
+// tenth less than that (httpx.TimeoutHeader), so its answer, even a
+// refusal on its own deadline, arrives while the caller still listens.
 func NewClient(base, secret string, timeout time.Duration) *Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
 	return &Client{
-		base:   base,
-		secret: secret,
-		http:   &http.Client{Transport: otelhttp.NewTransport(t), Timeout: timeout},
+		base:    base,
+		secret:  secret,
+		timeout: timeout,
+		http:    &http.Client{Transport: otelhttp.NewTransport(t)},
 	}
 }
 
@@ -125,6 +148,14 @@ func (c *Client) Do(ctx context.Context, method, path string, caller Caller, bod
 		}
 		reader = bytes.NewReader(enc)
 	}
+	// A handler's gin.Context is reused by gin once the handler returns, and
+	// a deadline timer derived from it reads it when it fires — possibly
+	// just after. Everything a call needs is in the request's own context.
+	if g, ok := ctx.(*gin.Context); ok && g.Request != nil {
+		ctx = g.Request.Context()
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, reader)
 	if err != nil {
 		return err
@@ -133,6 +164,12 @@ func (c *Client) Do(ctx context.Context, method, path string, caller Caller, bod
 	req.Header.Set(httpx.InternalSecretHeader, c.secret)
 	if id := httpx.RequestIDFrom(ctx); id != "" {
 		req.Header.Set(httpx.RequestIDHeader, id)
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		req.Header.Set(httpx.TimeoutHeader, strconv.FormatInt(max(1, backendBudget(time.Until(deadline)).Milliseconds()), 10))
+	}
+	if addr, _ := ctx.Value(clientAddressKey).(string); addr != "" {
+		req.Header.Set(ClientAddressHeader, addr)
 	}
 	caller.set(req.Header)
 
@@ -158,15 +195,23 @@ func (c *Client) Do(ctx context.Context, method, path string, caller Caller, bod
 func statusError(status int, header http.Header, payload []byte, method, path string) error {
 	var body httpx.ErrorBody
 	_ = json.Unmarshal(payload, &body)
-	if status == http.StatusTooManyRequests && body.Error != "" {
-		wait, _ := strconv.Atoi(header.Get("Retry-After"))
-		return &problem.Error{Kind: problem.Throttled, Message: body.Error, RetryAfter: time.Duration(wait) * time.Second}
+	// A refusal with a time to come back is passed on as it came: the
+	// client, not the gateway, is the one to wait.
+	if wait, err := strconv.Atoi(header.Get("Retry-After")); err == nil && body.Error != "" {
+		switch status {
+		case http.StatusTooManyRequests:
+			return &problem.Error{Kind: problem.Throttled, Message: body.Error, RetryAfter: time.Duration(wait) * time.Second}
+		case http.StatusServiceUnavailable:
+			return &problem.Error{Kind: problem.Busy, Message: body.Error, RetryAfter: time.Duration(wait) * time.Second}
+		}
 	}
 	kinds := map[int]problem.Kind{
 		http.StatusBadRequest:   problem.Invalid,
 		http.StatusUnauthorized: problem.Unauthenticated,
 		http.StatusForbidden:    problem.Forbidden,
 		http.StatusNotFound:     problem.NotFound,
+		// Backends always say when to come back; without it, at once.
+		http.StatusTooManyRequests: problem.Throttled,
 	}
 	if kind, ok := kinds[status]; ok && body.Error != "" {
 		return &problem.Error{Kind: kind, Message: body.Error, Fields: body.Fields}
@@ -192,3 +237,11 @@ func Ping(r gin.IRoutes, secret string) {
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})
 	})
 }
+
+// backendBudget is how long a backend may take of the time left: a tenth
+// less, because the backend starts its clock only when the request reaches
+// its handler (after connecting and queueing, which a loaded machine
+// stretches) and its answer still has to travel back. Without it a backend
+// that answers on its own deadline answers after the caller stopped
+// listening.
+func backendBudget(left time.Duration) time.Duration { return left - left/10 }

@@ -6,13 +6,14 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,36 +58,122 @@ func Open(ctx context.Context, dsn string, maxConns int32, extra ...pgx.QueryTra
 	}
 	tracers := append([]pgx.QueryTracer{otelpgx.NewTracer(otelpgx.WithIncludeQueryParameters()), newStatementCounter()}, extra...)
 	cfg.ConnConfig.Tracer = multitracer.New(tracers...)
-	return pgxpool.NewWithConfig(ctx, cfg)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	// The pool's own numbers (connections in use of the maximum, waits for
+	// one) are what the saturation alerts and graphs read.
+	if err := otelpgx.RecordStats(pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
 }
 
-// Migrate applies the embedded migrations in fsys (files at its root).
-func Migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, log *slog.Logger) error {
-	db := stdlib.OpenDBFromPool(pool)
-	defer func() { _ = db.Close() }()
-	return migrateDB(ctx, db, fsys, log)
+// Migrations are a service's schema history: versioned SQL files at the
+// root of SQL and, for the steps SQL cannot express (data computed with Go
+// libraries), Go migrations (goose.NewGoMigration) numbered among them.
+// Go migrations get the logger, to report what they found.
+type Migrations struct {
+	SQL fs.FS
+	Go  func(log *slog.Logger) []*goose.Migration
+	// LockTimeout and StatementTimeout bound every statement of every
+	// migration (defaults DefaultMigrationLockTimeout and
+	// DefaultMigrationStatementTimeout).
+	LockTimeout, StatementTimeout time.Duration
 }
 
-func migrateDB(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger) error {
+// A migration that waits for a lock makes every query behind it wait too:
+// an ALTER TABLE queued behind one long transaction stops all traffic on
+// the table. So a migration gives up after a short wait and fails — the
+// deploy stops, and is run again when the table is quiet — and no single
+// statement runs long enough to hold a lock for minutes.
+const (
+	DefaultMigrationLockTimeout      = 3 * time.Second
+	DefaultMigrationStatementTimeout = 5 * time.Minute
+)
+
+// Migrate applies m.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, m Migrations, log *slog.Logger) error {
+	return MigrateTo(ctx, pool, m, math.MaxInt64, log)
+}
+
+// MigrateTo applies m up to and including version: a test can put data in
+// an earlier schema and watch a later migration meet it.
+func MigrateTo(ctx context.Context, pool *pgxpool.Pool, m Migrations, version int64, log *slog.Logger) error {
+	return m.step(pool, log, "applied", func(p *goose.Provider) ([]*goose.MigrationResult, error) { return p.UpTo(ctx, version) })
+}
+
+// MigrateDownTo undoes the migrations of m above version, newest first.
+func MigrateDownTo(ctx context.Context, pool *pgxpool.Pool, m Migrations, version int64, log *slog.Logger) error {
+	return m.step(pool, log, "undone", func(p *goose.Provider) ([]*goose.MigrationResult, error) { return p.DownTo(ctx, version) })
+}
+
+// step runs migrations one way and logs each one it ran.
+func (m Migrations) step(pool *pgxpool.Pool, log *slog.Logger, done string, run func(*goose.Provider) ([]*goose.MigrationResult, error)) error {
+	p, closeDB, err := m.provider(pool, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	results, err := run(p)
+	for _, r := range results {
+		log.Info("migration "+done, "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration.String())
+	}
+	if err != nil {
+		return fmt.Errorf("migrations (%s so far: %d): %w", done, len(results), err)
+	}
+	return nil
+}
+
+func (m Migrations) provider(pool *pgxpool.Pool, log *slog.Logger) (*goose.Provider, func(), error) {
+	lockTimeout, statementTimeout := m.LockTimeout, m.StatementTimeout
+	if lockTimeout <= 0 {
+		lockTimeout = DefaultMigrationLockTimeout
+	}
+	if statementTimeout <= 0 {
+		statementTimeout = DefaultMigrationStatementTimeout
+	}
+	// Connections of their own, with the timeouts in their session: they
+	// hold for every statement goose and the Go migrations run.
+	cc := pool.Config().ConnConfig.Copy()
+	cc.RuntimeParams["lock_timeout"] = strconv.FormatInt(lockTimeout.Milliseconds(), 10)
+	cc.RuntimeParams["statement_timeout"] = strconv.FormatInt(statementTimeout.Milliseconds(), 10)
+	db := stdlib.OpenDB(*cc)
+	closeDB := func() { _ = db.Close() }
 	// Several replicas may start at once (init containers): an advisory
 	// lock lets one apply the migrations while the others wait, then find
 	// nothing left to do.
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
-		return err
+		closeDB()
+		return nil, nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker))
+	opts := []goose.ProviderOption{goose.WithSessionLocker(locker)}
+	if m.Go != nil {
+		opts = append(opts, goose.WithGoMigrations(m.Go(log)...))
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, m.SQL, opts...)
 	if err != nil {
-		return fmt.Errorf("load migrations: %w", err)
+		closeDB()
+		return nil, nil, fmt.Errorf("load migrations: %w", err)
 	}
-	results, err := p.Up(ctx)
-	for _, r := range results {
-		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration.String())
-	}
+	return p, closeDB, nil
+}
+
+// Versions lists the versions of m, oldest first.
+func (m Migrations) Versions(pool *pgxpool.Pool) ([]int64, error) {
+	p, closeDB, err := m.provider(pool, slog.New(slog.DiscardHandler))
 	if err != nil {
-		return fmt.Errorf("apply migrations: %w", err)
+		return nil, err
 	}
-	return nil
+	defer closeDB()
+	var versions []int64
+	for _, s := range p.ListSources() {
+		versions = append(versions, s.Version)
+	}
+	return versions, nil
 }
 
 // Tx runs fn in a transaction and commits it. Deadlocks and serialization

@@ -24,6 +24,10 @@ const (
 	Unauthenticated
 	// Throttled means too many attempts; try again after RetryAfter (429).
 	Throttled
+	// Busy means the service is at capacity for this kind of work and
+	// refused the request instead of finishing it too late; the same
+	// request may succeed after RetryAfter (503).
+	Busy
 )
 
 // Error is a rule violation a person can read, optionally per field.
@@ -31,7 +35,7 @@ type Error struct {
 	Kind    Kind
 	Message string
 	Fields  map[string]string
-	// RetryAfter, for Throttled: when another attempt will be allowed.
+	// RetryAfter, for Throttled and Busy: when another attempt may succeed.
 	RetryAfter time.Duration
 }
 

@@ -103,6 +103,12 @@ func Run(ctx context.Context, log *slog.Logger, srv *http.Server, ready *Readine
 	}
 
 	log.Info("shutdown started", "drain_delay", opts.DrainDelay.String())
+	// Every answer from now on says "Connection: close": a proxy holding a
+	// kept-alive connection to this process — Nginx through a Service's
+	// address, the gateway's clients — opens its next one to a process
+	// that stays, instead of racing Shutdown's closing of idle
+	// connections with a request it cannot safely retry (a POST).
+	srv.SetKeepAlivesEnabled(false)
 	ready.draining.Store(true)
 	time.Sleep(opts.DrainDelay)
 

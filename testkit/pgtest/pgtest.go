@@ -18,7 +18,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/netip"
 	"net/url"
@@ -249,7 +248,7 @@ func (c *Counter) Count() int64 { return c.n.Load() }
 
 // Migrated creates a fresh database, applies migrations to it and returns a
 // pool on it (closed at cleanup). Extra tracers see every statement.
-func Migrated(t testing.TB, migrations fs.FS, tracers ...pgx.QueryTracer) *pgxpool.Pool {
+func Migrated(t testing.TB, migrations postgres.Migrations, tracers ...pgx.QueryTracer) *pgxpool.Pool {
 	t.Helper()
 	dsn := NewDatabase(t)
 	ctx := context.Background()

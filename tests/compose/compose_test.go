@@ -11,15 +11,12 @@
 package compose
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -29,6 +26,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seminarhub/seminarhub/tests/blackbox"
 )
 
 // project is fixed so that a run killed half-way is cleaned up by the next.
@@ -41,6 +40,9 @@ var env struct {
 	root                string
 	httpPort, httpsPort string
 	jaegerPort          string
+	prometheusPort      string
+	alertmanagerPort    string
+	monitoring          []string // variables pointing compose at the test's monitoring files
 	version, commit     string
 	caFile              string
 	base                string // https://localhost:<port>
@@ -82,6 +84,13 @@ func up() error {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	env.version = "compose-test-" + hex.EncodeToString(b[:])
+	dir, err := os.MkdirTemp("", "seminarhub-compose-")
+	if err != nil {
+		return err
+	}
+	if env.monitoring, err = monitoringSetup(dir); err != nil {
+		return err
+	}
 	// A run that was killed may have left the project behind.
 	_ = down()
 	start := time.Now()
@@ -97,10 +106,6 @@ func up() error {
 	}
 	fmt.Fprintf(os.Stderr, "compose: images built in %s, stack healthy %s later\n",
 		built.Sub(start).Round(time.Second), time.Since(built).Round(time.Second))
-	dir, err := os.MkdirTemp("", "seminarhub-compose-")
-	if err != nil {
-		return err
-	}
 	// The edge generated its certificate on first start; trust exactly it.
 	env.caFile = filepath.Join(dir, "edge.crt")
 	if out, err := compose("cp", "edge:/etc/nginx/tls/tls.crt", env.caFile).CombinedOutput(); err != nil {
@@ -154,7 +159,11 @@ func command(name string, args ...string) *exec.Cmd {
 	cmd.Env = append(os.Environ(),
 		"SEMINARHUB_HTTP_PORT="+env.httpPort, "SEMINARHUB_HTTPS_PORT="+env.httpsPort,
 		"SEMINARHUB_JAEGER_PORT="+env.jaegerPort,
-		"SEMINARHUB_VERSION="+env.version, "SEMINARHUB_COMMIT="+env.commit)
+		"SEMINARHUB_VERSION="+env.version, "SEMINARHUB_COMMIT="+env.commit,
+		// The e2e suite signs up and fails logins by the hundred, and
+		// through a published port all of it comes from one address.
+		"SIGNUPS_PER_ADDRESS_PER_HOUR=0", "FAILED_LOGINS_PER_ADDRESS_PER_HOUR=0")
+	cmd.Env = append(cmd.Env, env.monitoring...)
 	return cmd
 }
 
@@ -187,57 +196,24 @@ func freePort() string {
 }
 
 // request sends one request to the compose edge.
-func request(t *testing.T, method, path, token string, body any, header map[string]string) (*http.Response, []byte) {
+// request sends one request to the edge and reads its answer.
+func request(t *testing.T, method, path, token string, body any, header map[string]string) (blackbox.Answer, []byte) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, env.base+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Token "+token)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := env.client.Do(req)
+	a, err := blackbox.Exchange(env.client, env.base, method, path, token, body, header)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer func() { _ = resp.Body.Close() }()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, out
+	return a, a.Body
 }
 
 // signup creates an account through the edge and returns its token.
 func signup(t *testing.T, role string) string {
 	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	resp, body := request(t, "POST", "/api/v1/user/", "", map[string]any{
-		"username": role[:4] + hex.EncodeToString(b[:]), "password": "pw", "email": "c@example.com", "role": role,
-	}, nil)
-	if resp.StatusCode != 201 {
-		t.Fatalf("signup: %d %s", resp.StatusCode, body)
+	token, err := blackbox.Signup(env.client, env.base, role)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var out struct{ Token string }
-	if err := json.Unmarshal(body, &out); err != nil || out.Token == "" {
-		t.Fatalf("signup answer %s: %v", body, err)
-	}
-	return out.Token
+	return token
 }
 
 // The whole black-box suite of tests/e2e — every response validated against
@@ -245,15 +221,9 @@ func signup(t *testing.T, role string) string {
 // compose edge's HTTPS port. Tests that need the suite's own processes skip
 // there and are run by `make test` against the local stack instead.
 func TestTheEndToEndSuitePassesThroughTheComposeEdge(t *testing.T) {
-	cmd := command("go", "test", "-count=1", "-v", "./tests/e2e/")
-	cmd.Env = append(cmd.Env, "SEMINARHUB_E2E_BASE_URL="+env.base, "SEMINARHUB_E2E_CA="+env.caFile)
-	out, err := cmd.CombinedOutput()
-	passed, skipped := strings.Count(string(out), "--- PASS"), strings.Count(string(out), "--- SKIP")
+	passed, skipped, err := blackbox.EndToEnd(env.root, env.base, env.caFile)
 	if err != nil {
-		t.Fatalf("the e2e suite failed through the compose edge: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "--- PASS: TestBrowserFlows") {
-		t.Fatalf("the browser flows did not run through the compose edge:\n%s", out)
+		t.Fatal(err)
 	}
 	t.Logf("e2e through the compose edge: %d passed, %d skipped (need the suite's own stack)", passed, skipped)
 }
@@ -318,6 +288,46 @@ func TestServiceImagesAreSmallAndRunAsNonRootOnAReadOnlyRoot(t *testing.T) {
 	}
 }
 
+// The containers' limits (1 CPU, 256 MiB) size the Go runtime: GOMAXPROCS
+// follows the CPU limit (Go rounds it up to at least 2), GOMEMLIMIT is
+// 90 % of the memory limit, and the user service hashes GOMAXPROCS
+// passwords at once.
+func TestTheServicesSizeThemselvesFromTheirContainerLimits(t *testing.T) {
+	for _, svc := range []string{"user", "content", "gateway"} {
+		started := logLines(t, svc, "starting")
+		if len(started) == 0 {
+			t.Fatalf("%s logged no start", svc)
+		}
+		for _, l := range started {
+			if l["command"] == "serve" && (l["gomaxprocs"] != 2.0 || l["gomemlimit"] != "230MiB") {
+				t.Errorf("%s started with GOMAXPROCS %v and GOMEMLIMIT %v; want 2 and 230MiB", svc, l["gomaxprocs"], l["gomemlimit"])
+			}
+		}
+	}
+	for _, l := range logLines(t, "user", "password hashing") {
+		if l["slots"] != 2.0 {
+			t.Errorf("the user service hashes %v passwords at once; want 2", l["slots"])
+		}
+	}
+}
+
+// logLines returns svc's JSON log lines whose msg is msg.
+func logLines(t *testing.T, svc, msg string) []map[string]any {
+	t.Helper()
+	out, err := compose("logs", "--no-color", "--no-log-prefix", svc).Output()
+	if err != nil {
+		t.Fatalf("compose logs %s: %v", svc, err)
+	}
+	var found []map[string]any
+	for _, line := range strings.Split(string(out), "\n") {
+		var l map[string]any
+		if json.Unmarshal([]byte(line), &l) == nil && l["msg"] == msg {
+			found = append(found, l)
+		}
+	}
+	return found
+}
+
 func TestVersionShowsTheBuildsVersionAndCommit(t *testing.T) {
 	resp, body := request(t, "GET", "/version", "", nil, nil)
 	var v struct{ Version, Commit string }
@@ -357,75 +367,14 @@ func TestTheProductRecoversFromAServiceRestart(t *testing.T) {
 // client sent.
 func TestOneRequestIsOneTraceAcrossEveryServiceInJaeger(t *testing.T) {
 	token := signup(t, "instructor")
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	traceID := hex.EncodeToString(b[:])
-	resp, body := request(t, "POST", "/api/v1/seminar/", token, map[string]any{"name": "traced", "capacity": 5, "count": 1, "time": "09:00"},
-		map[string]string{"traceparent": "00-" + traceID + "-00f067aa0ba902b7-01"})
-	if resp.StatusCode != 201 {
-		t.Fatalf("create: %d %s", resp.StatusCode, body)
-	}
-	want := []string{"gateway", "user", "content", "postgresql", "redis"}
-	var seen map[string]bool
-	deadline := time.Now().Add(45 * time.Second)
-	for time.Now().Before(deadline) {
-		seen = traceParts(t, traceID)
-		missing := false
-		for _, w := range want {
-			missing = missing || !seen[w]
-		}
-		if !missing {
-			return
-		}
-		time.Sleep(time.Second)
-	}
-	t.Fatalf("trace %s in Jaeger has %v, want all of %v", traceID, seen, want)
-}
-
-// traceParts asks Jaeger's query API for a trace and returns the services
-// and database systems that appear in it.
-func traceParts(t *testing.T, traceID string) map[string]bool {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", "http://127.0.0.1:"+env.jaegerPort+"/api/traces/"+traceID, nil)
-	resp, err := http.DefaultClient.Do(req)
+	traceID, err := blackbox.Traced(env.client, env.base, token)
 	if err != nil {
-		return nil
+		t.Fatal(err)
 	}
-	defer func() { _ = resp.Body.Close() }()
-	var out struct {
-		Data []struct {
-			TraceID string `json:"traceID"`
-			Spans   []struct {
-				ProcessID string `json:"processID"`
-				Tags      []struct {
-					Key   string `json:"key"`
-					Value any    `json:"value"`
-				} `json:"tags"`
-			} `json:"spans"`
-			Processes map[string]struct {
-				ServiceName string `json:"serviceName"`
-			} `json:"processes"`
-		} `json:"data"`
+	if _, err := blackbox.WaitForTrace("http://127.0.0.1:"+env.jaegerPort, traceID,
+		[]string{"gateway", "user", "content", "postgresql", "redis"}, 45*time.Second); err != nil {
+		t.Fatal(err)
 	}
-	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&out) != nil || len(out.Data) == 0 {
-		return nil
-	}
-	if len(out.Data) != 1 || out.Data[0].TraceID != traceID {
-		t.Fatalf("Jaeger answered %d traces for %s", len(out.Data), traceID)
-	}
-	seen := map[string]bool{}
-	tr := out.Data[0]
-	for _, s := range tr.Spans {
-		seen[tr.Processes[s.ProcessID].ServiceName] = true
-		for _, tag := range s.Tags {
-			if tag.Key == "db.system" || tag.Key == "db.system.name" {
-				seen[fmt.Sprint(tag.Value)] = true
-			}
-		}
-	}
-	return seen
 }
 
 func must(b []byte, err error) []byte {

@@ -93,7 +93,38 @@ func tokenHeader(token string) string {
 
 func callWith(t testing.TB, method, path string, body any, headers map[string]string) response {
 	t.Helper()
-	return send(t, http.DefaultClient, sys.gateway, method, path, body, headers)
+	return send(t, clientOf(t), sys.gateway, method, path, body, headers)
+}
+
+var (
+	clientsMu sync.Mutex
+	clients   = map[string]*http.Client{}
+)
+
+// clientOf is the HTTP client of t's top-level test. Each test is a client
+// of its own, as classmates at home are: its requests come from a loopback
+// address of its own (Linux routes all of 127.0.0.0/8 to lo), so the budgets
+// the product keeps per client address — signups, failed logins — are one
+// test's alone. Against a remote deployment every request comes from this
+// machine's one address anyway (a container's published port), and its
+// per-address budgets are lifted for the suite.
+func clientOf(t testing.TB) *http.Client {
+	if sys.remote {
+		return http.DefaultClient
+	}
+	name, _, _ := strings.Cut(t.Name(), "/")
+	clientsMu.Lock()
+	defer clientsMu.Unlock()
+	if c, ok := clients[name]; ok {
+		return c
+	}
+	n := len(clients)
+	addr := &net.TCPAddr{IP: net.IPv4(127, 1, byte(n/250), byte(n%250+1))}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{LocalAddr: addr, Timeout: 10 * time.Second}).DialContext
+	c := &http.Client{Transport: tr}
+	clients[name] = c
+	return c
 }
 
 // onReplica calls one gateway replica directly over its socket, bypassing
@@ -112,6 +143,17 @@ func onReplica(t testing.TB, socket, method, path, token string, body any) respo
 // send makes one request and checks the answer against the contract.
 func send(t testing.TB, client *http.Client, base, method, path string, body any, headers map[string]string) response {
 	t.Helper()
+	req, r, err := exchange(client, base, method, path, body, headers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate(t, req, r)
+	return r
+}
+
+// exchange makes one request and reads the answer; it does not touch a
+// testing.T, so many can run at once (validate their answers after).
+func exchange(client *http.Client, base, method, path string, body any, headers map[string]string) (*http.Request, response, error) {
 	var raw []byte
 	switch b := body.(type) {
 	case nil:
@@ -122,12 +164,12 @@ func send(t testing.TB, client *http.Client, base, method, path string, body any
 	default:
 		var err error
 		if raw, err = json.Marshal(b); err != nil {
-			t.Fatal(err)
+			return nil, response{}, err
 		}
 	}
 	req, err := http.NewRequest(method, base+path, bytes.NewReader(raw))
 	if err != nil {
-		t.Fatal(err)
+		return nil, response{}, err
 	}
 	if raw != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -139,16 +181,14 @@ func send(t testing.TB, client *http.Client, base, method, path string, body any
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		return req, response{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	out, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return req, response{}, err
 	}
-	r := response{Status: resp.StatusCode, Header: resp.Header, Body: out}
-	validate(t, req, r)
-	return r
+	return req, response{Status: resp.StatusCode, Header: resp.Header, Body: out}, nil
 }
 
 // validate checks r against the contract. Paths the contract does not have

@@ -7,12 +7,14 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,7 +24,14 @@ import (
 // rawGet fetches without the contract validation (static files, redirects).
 func rawGet(t *testing.T, client *http.Client, url string, header map[string]string) (*http.Response, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
+	return rawRequest(t, client, "GET", url, header)
+}
+
+// rawRequest sends a request without a body and without the contract
+// validation.
+func rawRequest(t *testing.T, client *http.Client, method, url string, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
@@ -80,8 +89,9 @@ func TestStaticFilesSinglePageFallbackAndCaching(t *testing.T) {
 	if asset.StatusCode != 200 || asset.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" || asset.Header.Get("Content-Encoding") != "gzip" {
 		t.Fatalf("asset: %d cache %q encoding %q", asset.StatusCode, asset.Header.Get("Cache-Control"), asset.Header.Get("Content-Encoding"))
 	}
-	if missing, _ := rawGet(t, nil, sys.edge.http+"/assets/nope-123.js", nil); missing.StatusCode != 404 {
-		t.Fatalf("missing asset: %d", missing.StatusCode)
+	// Only what is there is kept for a year: a missing asset must not be.
+	if missing, _ := rawGet(t, nil, sys.edge.http+"/assets/nope-123.js", nil); missing.StatusCode != 404 || missing.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("missing asset: %d, Cache-Control %q; want 404, no-store", missing.StatusCode, missing.Header.Get("Cache-Control"))
 	}
 }
 
@@ -178,6 +188,20 @@ func TestProductionRedirectsPlainHTTPToHTTPS(t *testing.T) {
 	}
 }
 
+// The flood guard's rate is a setting (EDGE_AUTH_RATE); a value that is
+// not a rate stops the edge at start, naming the variable, rather than
+// starting it with no limit or a surprising one.
+func TestAnEdgeAuthRateThatIsNotARateStopsTheEdge(t *testing.T) {
+	sys.ownStack(t, "renders an edge of its own")
+	render := exec.Command(filepath.Join(sys.root, "scripts", "edge.sh"), "render", t.TempDir())
+	render.Env = append(os.Environ(), "EDGE_AUTH_RATE=fast", "EDGE_HTTP_PORT=1", "EDGE_HTTPS_PORT=2",
+		"EDGE_UPSTREAM=unix:/nonexistent.sock", "EDGE_WEB_ROOT="+sys.webRoot, "EDGE_TLS_DIR="+filepath.Join(sys.dir, "tls"))
+	out, err := render.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "EDGE_AUTH_RATE must be a rate") {
+		t.Fatalf("EDGE_AUTH_RATE=fast: %v\n%s; want a refusal naming the variable", err, out)
+	}
+}
+
 func TestSignupAndLoginAreRateLimitedPerClientWithJSON429(t *testing.T) {
 	sys.ownStack(t, "starts an edge of its own")
 	limited, err := sys.startEdge("edge-limited", edgeOptions{mode: "local", rate: "2r/m", upstream: "unix:" + sys.socket})
@@ -187,8 +211,8 @@ func TestSignupAndLoginAreRateLimitedPerClientWithJSON429(t *testing.T) {
 	for _, target := range []struct{ method, path string }{{"POST", "/api/v1/user/"}, {"PUT", "/api/v1/user/login/"}} {
 		var mu sync.Mutex
 		got429 := 0
-		// Past the burst (200) allowed at once.
-		for i := 0; i < 260; i++ {
+		// Past the burst (400) allowed at once.
+		for i := 0; i < 460; i++ {
 			req, _ := http.NewRequest(target.method, limited.http+target.path, strings.NewReader(`{}`))
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -206,7 +230,7 @@ func TestSignupAndLoginAreRateLimitedPerClientWithJSON429(t *testing.T) {
 			}
 		}
 		if got429 == 0 {
-			t.Fatalf("%s %s: 260 quick attempts, none limited", target.method, target.path)
+			t.Fatalf("%s %s: 460 quick attempts, none limited", target.method, target.path)
 		}
 	}
 	// Other API calls are not limited.
@@ -318,8 +342,33 @@ func rawExchange(t *testing.T, request string) (int, http.Header, []byte) {
 	return resp.StatusCode, resp.Header, body
 }
 
-// What Nginx refuses before the gateway sees it is JSON too, with the
-// status that says why, and never stored by a cache.
+// wantJSONError checks an error answer as every layer must give it: a JSON
+// object with "error", never stored by a cache, with the security headers
+// (HSTS when it came over TLS).
+func wantJSONError(t *testing.T, status int, header http.Header, body []byte, wantStatus int, overTLS bool) {
+	t.Helper()
+	var m map[string]any
+	if status != wantStatus || json.Unmarshal(body, &m) != nil || m["error"] == "" || m["error"] == nil {
+		t.Fatalf("%d %s, want %d with a JSON error", status, body, wantStatus)
+	}
+	if !strings.HasPrefix(header.Get("Content-Type"), "application/json") || header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("Content-Type %q, Cache-Control %q; want JSON, no-store", header.Get("Content-Type"), header.Get("Cache-Control"))
+	}
+	if header.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Fatalf("no security headers: %v", header)
+	}
+	if hsts := header.Get("Strict-Transport-Security") != ""; hsts != overTLS {
+		t.Fatalf("Strict-Transport-Security %q over TLS %v", header.Get("Strict-Transport-Security"), overTLS)
+	}
+	if strings.Contains(strings.ToLower(string(body)), "nginx") || strings.ContainsAny(header.Get("Server"), "0123456789") {
+		t.Fatalf("the server names itself: Server %q, %s", header.Get("Server"), body)
+	}
+}
+
+// What Nginx refuses before the gateway sees it — at the request line, in
+// the headers, a method it will not serve — is JSON too, with the status
+// that says why: for the API and for every other path alike. Raw bytes,
+// because no HTTP client library sends most of these.
 func TestRequestsNginxRefusesItselfAnswerJSON(t *testing.T) {
 	long := "/api/v1/seminar/?name=" + strings.Repeat("a", 10000)
 	cases := []struct {
@@ -331,56 +380,163 @@ func TestRequestsNginxRefusesItselfAnswerJSON(t *testing.T) {
 		{"a broken request line", "GARBAGE\r\n\r\n", 400},
 		{"a request line over the buffer", "GET " + long + " HTTP/1.1\r\nHost: localhost\r\n\r\n", 414},
 		{"a header over the buffer", "GET /api/v1/seminar/ HTTP/1.1\r\nHost: localhost\r\nX-Big: " + strings.Repeat("b", 10000) + "\r\n\r\n", 400},
+		{"TRACE on the API", "TRACE /api/v1/user/ HTTP/1.1\r\nHost: localhost\r\n\r\n", 405},
+		{"TRACE on a page", "TRACE / HTTP/1.1\r\nHost: localhost\r\n\r\n", 405},
+		{"a transfer coding it does not know", "POST /api/v1/user/ HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: xchunked\r\n\r\n", 501},
+		{"HTTP/9.9", "GET /api/v1/seminar/ HTTP/9.9\r\nHost: localhost\r\n\r\n", 505},
+		{"a POST to a static file", "POST /index.html HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n", 405},
+		{"a missing asset", "GET /assets/nonexistent-0f1e2d.js HTTP/1.1\r\nHost: localhost\r\n\r\n", 404},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			status, header, body := rawExchange(t, c.request)
-			var m map[string]any
-			if status != c.status || json.Unmarshal(body, &m) != nil || m["error"] == "" || m["error"] == nil {
-				t.Fatalf("%d %s, want %d with a JSON error", status, body, c.status)
-			}
-			if !strings.HasPrefix(header.Get("Content-Type"), "application/json") || header.Get("Cache-Control") != "no-store" {
-				t.Fatalf("Content-Type %q, Cache-Control %q", header.Get("Content-Type"), header.Get("Cache-Control"))
-			}
+			wantJSONError(t, status, header, body, c.status, strings.HasPrefix(sys.gateway, "https:"))
 		})
 	}
 }
 
-// A classroom behind one NAT address: 30 people sign up and log in within
-// a few seconds through the production configuration as shipped (the
-// shipped per-address limit, HTTPS), and every one of them gets in.
-func TestAClassroomBehindOneAddressAllGetIn(t *testing.T) {
+// Plain HTTP sent to the HTTPS port gets a JSON 400 that says so (not
+// Nginx's page); no HSTS, as nothing came over TLS.
+func TestPlainHTTPToTheHTTPSPortIsAJSONError(t *testing.T) {
+	addr := ""
+	if u, _ := url.Parse(sys.gateway); u.Scheme == "https" {
+		addr = u.Host
+	} else {
+		sys.ownStack(t, "needs an HTTPS port (the suite's edge has one)")
+		addr = strings.TrimPrefix(sys.edge.https, "https://")
+	}
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	_, _ = conn.Write([]byte("GET /api/v1/seminar/ HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	wantJSONError(t, resp.StatusCode, resp.Header, body, 400, false)
+}
+
+// The gateway's own answers to paths and methods the API does not have are
+// the API's: JSON, no-store.
+func TestUnknownAPIPathsAndMethodsAreJSONAndNeverStored(t *testing.T) {
+	for _, c := range []struct {
+		method, path string
+		status       int
+	}{{"GET", "/api/v1/nonexistent/", 404}, {"PATCH", "/api/v1/seminar/", 405}, {"DELETE", "/api/v1/user/login/", 405}} {
+		req, _ := http.NewRequest(c.method, sys.gateway+c.path, nil)
+		resp, err := clientOf(t).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		wantJSONError(t, resp.StatusCode, resp.Header, body, c.status, strings.HasPrefix(sys.gateway, "https:"))
+	}
+}
+
+// HEAD works wherever GET does, through the edge: the same status and
+// headers, no body — for the probes an uptime checker uses, the API's reads
+// and the pages.
+func TestHEADAnswersLikeGETWithoutABody(t *testing.T) {
+	a := participantAccount(t)
+	s := newSeminar(t, instructorAccount(t), 5)
+	client := &http.Client{Transport: noDecompression()}
+	if !sys.remote {
+		tr := clientOf(t).Transport.(*http.Transport).Clone()
+		tr.DisableCompression = true
+		client = &http.Client{Transport: tr}
+	}
+	for _, p := range []string{"/ping", "/version", "/api/v1/seminar/", seminarPath(idOf(s), ""), "/api/v1/user/me/", "/", "/seminars/7"} {
+		auth := map[string]string{"Authorization": "Token " + a.Token}
+		get, getBody := rawRequest(t, client, "GET", sys.gateway+p, auth)
+		head, headBody := rawRequest(t, client, "HEAD", sys.gateway+p, auth)
+		if get.StatusCode != 200 || head.StatusCode != 200 || len(headBody) != 0 || len(getBody) == 0 {
+			t.Fatalf("%s: GET %d (%d bytes), HEAD %d (%d bytes); want 200 both, a body only for GET", p, get.StatusCode, len(getBody), head.StatusCode, len(headBody))
+		}
+		for _, h := range []string{"Content-Type", "Content-Length", "Cache-Control", "ETag", "Content-Security-Policy", "Strict-Transport-Security"} {
+			if get.Header.Get(h) != head.Header.Get(h) {
+				t.Errorf("%s: %s is %q for GET, %q for HEAD", p, h, get.Header.Get(h), head.Header.Get(h))
+			}
+		}
+	}
+}
+
+// A class of 200 behind one NAT address signs up at once, then logs in at
+// once, through the production configuration as shipped (the edge's
+// per-address limit, HTTPS, the product's budgets). Whoever cannot be
+// served before the deadline is told so at once — 503 with Retry-After,
+// JSON — and gets in on the one retry the web app makes after it.
+func TestAClassOf200BehindOneAddressAllGetIn(t *testing.T) {
 	sys.ownStack(t, "starts an edge of its own")
 	prod, err := sys.startEdge("edge-classroom", edgeOptions{mode: "production", upstream: "unix:" + sys.socket + " unix:" + sys.socket2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	client := trustingClient(t)
-	post := func(method, path, body string) int {
-		req, _ := http.NewRequest(method, prod.https+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Error(err)
-			return 0
+	const class = 200
+	names := make([]string, class)
+	for i := range names {
+		names[i] = unique("student")
+	}
+	var (
+		mu       sync.Mutex
+		answered []exchanged
+		refused  int
+	)
+	// everyone sends one request at once; a 503 is tried again after its
+	// Retry-After (and a moment of jitter, as the web app adds), once.
+	everyone := func(method, path string, body func(name string) string) []int {
+		final := make([]int, class)
+		var wg sync.WaitGroup
+		for i, name := range names {
+			wg.Go(func() {
+				for try := 0; try < 2; try++ {
+					req, r, err := exchange(client, prod.https, method, path, body(name), nil)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					answered = append(answered, exchanged{req, r})
+					mu.Unlock()
+					final[i] = r.Status
+					wait, _ := strconv.Atoi(r.Header.Get("Retry-After"))
+					if r.Status != http.StatusServiceUnavailable || wait < 1 {
+						return
+					}
+					mu.Lock()
+					refused++
+					mu.Unlock()
+					time.Sleep(time.Duration(wait)*time.Second + time.Duration(rand.IntN(1000))*time.Millisecond)
+				}
+			})
 		}
-		_ = resp.Body.Close()
-		return resp.StatusCode
+		wg.Wait()
+		return final
 	}
-	var wg sync.WaitGroup
-	for i := 0; i < 30; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			name := unique("student")
-			if s := post("POST", "/api/v1/user/", `{"username":"`+name+`","password":"pw","email":"s@example.com","role":"participant"}`); s != 201 {
-				t.Errorf("signup of student %d: %d", i, s)
-				return
-			}
-			if s := post("PUT", "/api/v1/user/login/", `{"username":"`+name+`","password":"pw"}`); s != 200 {
-				t.Errorf("login of student %d: %d", i, s)
-			}
-		}()
+	signups := everyone("POST", "/api/v1/user/", func(name string) string {
+		return `{"username":"` + name + `","password":"pw","email":"s@example.com","role":"participant"}`
+	})
+	logins := everyone("PUT", "/api/v1/user/login/", func(name string) string {
+		return `{"username":"` + name + `","password":"pw"}`
+	})
+	for _, a := range answered {
+		validate(t, a.req, a.resp)
 	}
-	wg.Wait()
+	for i := range names {
+		if signups[i] != 201 || logins[i] != 200 {
+			t.Errorf("student %d: signup %d, login %d", i, signups[i], logins[i])
+		}
+	}
+	t.Logf("a class of %d: %d answers, %d of them 503 with Retry-After (then retried)", class, len(answered), refused)
+}
+
+type exchanged struct {
+	req  *http.Request
+	resp response
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -39,7 +40,16 @@ func TestMakeRunStopsEverythingItStartedOnEverySignal(t *testing.T) {
 			}
 			cmd.Stdout, cmd.Stderr = log, log
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-			if err := cmd.Start(); err != nil {
+			// make run started from a terminal has HUP's default action;
+			// this test may run under nohup, which ignores HUP in every
+			// process it starts (and a shell cannot trap a signal ignored
+			// when it started). A signal the test handles is reset to the
+			// default in what it executes: handle HUP while starting.
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			err = cmd.Start()
+			signal.Stop(hup)
+			if err != nil {
 				t.Fatal(err)
 			}
 			// Only that it ends is judged: make reports a child's signal
@@ -51,7 +61,7 @@ func TestMakeRunStopsEverythingItStartedOnEverySignal(t *testing.T) {
 				for _, what := range [][]string{{"pg-stop", instance}, {"redis-stop", instance + "-redis"}} {
 					_ = exec.Command(filepath.Join(sys.root, "scripts", "stack.sh"), what...).Run()
 				}
-				for _, dir := range []string{instance, instance + "-run", instance + "-redis"} {
+				for _, dir := range []string{instance, instance + "-run", instance + "-redis", filepath.Join("backup", instance)} {
 					_ = os.RemoveAll(filepath.Join(sys.root, ".run", dir))
 				}
 			})
@@ -70,7 +80,9 @@ func TestMakeRunStopsEverythingItStartedOnEverySignal(t *testing.T) {
 			select {
 			case <-exited:
 			case <-time.After(time.Minute):
-				t.Fatalf("still running a minute after %s", sig)
+				out, _ := os.ReadFile(log.Name())
+				t.Fatalf("still running a minute after %s; these were running: %v\nmake run said:\n%s",
+					sig, processesMentioning(instance), out)
 			}
 			for name, addr := range addrs {
 				if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {

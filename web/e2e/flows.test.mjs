@@ -12,6 +12,10 @@ const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 const BASE = process.env.BASE_URL
 const ARTIFACTS = process.env.ARTIFACTS || 'artifacts'
 const tag = Date.now().toString(36)
+// ROLLOUT=1: only the rolling-update flow runs (tests/e2e starts it behind
+// two edges of different builds); otherwise everything else does.
+const ROLLOUT = process.env.ROLLOUT === '1'
+const flow = (name, fn) => test(name, { skip: ROLLOUT }, fn)
 let browser
 
 before(async () => {
@@ -33,6 +37,25 @@ async function person(viewport = { width: 1100, height: 800 }, options = {}) {
   page.on('request', (r) => { if (!r.url().startsWith(BASE)) offOrigin.push(r.url()) })
   page.on('pageerror', (e) => { throw e })
   page.offOrigin = offOrigin
+  // On a Kubernetes node the browser shares the network with the pods, and
+  // Chromium aborts every load in flight with ERR_NETWORK_CHANGED whenever
+  // an interface comes or goes (a pod's veth, as the HPA scales): a
+  // navigation that met one — itself or any of its requests — is made
+  // again, as a person would reload. Nothing else is retried.
+  let changed = false
+  page.on('requestfailed', (r) => { if (r.failure()?.errorText.includes('ERR_NETWORK_CHANGED')) changed = true })
+  const goto = page.goto.bind(page)
+  page.goto = async (url, opts) => {
+    for (let attempt = 1; ; attempt++) {
+      changed = false
+      try {
+        const response = await goto(url, opts)
+        if (!changed || attempt === 3) return response
+      } catch (e) {
+        if (!String(e).includes('ERR_NETWORK_CHANGED') || attempt === 3) throw e
+      }
+    }
+  }
   return page
 }
 
@@ -62,7 +85,7 @@ async function login(page, username) {
   await page.getByRole('heading', { name: 'Seminars' }).waitFor()
 }
 
-test('instructors and participants run a seminar through the browser', async () => {
+flow('instructors and participants run a seminar through the browser', async () => {
   const inst = `inst${tag}`
   const seminarName = `Browser seminar ${tag}`
   const teacher = await person()
@@ -150,7 +173,37 @@ test('instructors and participants run a seminar through the browser', async () 
   for (const p of [teacher, ...pages]) assert.deepEqual(p.offOrigin, [])
 })
 
-test('a revoked token sends the person to log in', async () => {
+// The service refuses a login it cannot serve before its deadline — many
+// people signing in at once — with 503 and Retry-After (tests/e2e shows it
+// for a class of 200). Here the browser is handed exactly that answer once,
+// so the app's side is seen at its own pace: it says so, counts down, and
+// gets in on its own.
+flow('a login refused because many are signing in says so and gets in by itself', async () => {
+  const username = `busy${tag}`
+  const p = await person({ width: 390, height: 844 })
+  await signup(p, { username, role: 'participant' })
+  await p.getByRole('button', { name: 'Log out' }).click()
+  await p.getByRole('heading', { name: 'Log in' }).waitFor()
+  let logins = 0
+  await p.route('**/api/v1/user/login/', async (route) => {
+    if (logins++ > 0) return route.continue()
+    await route.fulfill({
+      status: 503,
+      headers: { 'Retry-After': '2', 'Cache-Control': 'no-store' },
+      contentType: 'application/json',
+      body: JSON.stringify({ error: 'many people are signing in right now, try again in a few seconds' }),
+    })
+  })
+  await p.getByLabel('Username *').fill(username)
+  await p.getByLabel('Password *').fill('pw-' + username)
+  await p.getByRole('button', { name: 'Log in' }).click()
+  await p.getByText(/Many people are signing in right now — trying again in [12] s/).waitFor()
+  await shot(p, 'login-busy-retrying')
+  await p.getByRole('heading', { name: 'Seminars' }).waitFor({ timeout: 10000 })
+  assert.equal(logins, 2, 'one refusal, then one retry')
+})
+
+flow('a revoked token sends the person to log in', async () => {
   const p = await person()
   const username = `eve${tag}`
   await signup(p, { username, role: 'participant' })
@@ -175,7 +228,7 @@ async function api(method, path, token, body) {
   return data
 }
 
-test('no page scrolls sideways at any width, whatever the names', async () => {
+flow('no page scrolls sideways at any width, whatever the names', async () => {
   // Hostile data: unbroken names as long as allowed (100 for a seminar,
   // 150 for a username), Korean and emoji, long people's names, many
   // members.
@@ -244,7 +297,7 @@ async function noSeriousA11yViolations(page, where) {
   assert.deepEqual(await seriousA11yViolations(page), [], `accessibility violations on ${where}`)
 }
 
-test('the list comes in pages, and search and order live in the URL', async () => {
+flow('the list comes in pages, and search and order live in the URL', async () => {
   const prefix = `Paged${tag}`
   for (let i = 0; i < 22; i++) {
     const t = await api('POST', '/api/v1/user/', undefined, { username: `p${i}${tag}`, password: 'pw', email: 'p@example.com', role: 'instructor' })
@@ -266,4 +319,32 @@ test('the list comes in pages, and search and order live in the URL', async () =
   assert.equal(await page.getByRole('button', { name: 'Show more' }).count(), 0)
   assert.match(await cards.first().textContent(), new RegExp(`${prefix} 00`))
   await shot(page, 'seminar-list-paged')
+})
+
+// tests/e2e (TestABrowserNeverKeepsABrokenAssetFromARollingUpdate) puts a
+// balancer in front of two edges: the page comes from the new build, its
+// first asset request goes to an old edge that does not have it (404).
+// When the update is done, opening the site again must bring the app: the
+// 404 was not kept.
+test('a browser never keeps a broken asset from a rolling update', { skip: !ROLLOUT }, async () => {
+  const p = await person()
+  p.removeAllListeners('pageerror') // the broken first load is the point
+  const missing = []
+  p.on('response', (r) => { if (r.url().includes('/assets/') && r.status() === 404) missing.push(r) })
+  await p.goto(`${BASE}/`)
+  await p.waitForLoadState('load')
+  assert.equal(missing.length, 1, 'the first asset request reached the old edge and found nothing')
+  assert.equal(missing[0].headers()['cache-control'], 'no-store')
+  assert.equal(await p.locator('#root').innerHTML(), '', 'without its script the app cannot start')
+  await shot(p, 'rollout-broken-first-load')
+
+  // The update is done: every edge has the new build, and the person opens
+  // the site again. A kept 404 would be served from the browser's cache
+  // here, and the app would stay broken (with "immutable" for a year).
+  const found = []
+  p.on('response', (r) => { if (r.url().includes('/assets/') && r.status() === 200) found.push(r.url()) })
+  await p.goto(`${BASE}/`)
+  await p.getByRole('heading', { level: 1 }).first().waitFor({ timeout: 10000 })
+  assert.ok(found.some((u) => u.endsWith('next.js')), "the new build's script came from an edge that has it")
+  await shot(p, 'rollout-after-reload')
 })

@@ -13,7 +13,18 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign up (user, profile and token in one transaction) */
+        /**
+         * Sign up (user, profile and token in one transaction)
+         * @description Extension (security): a username that looks like one already taken
+         *     — the same after Unicode compatibility normalisation (NFKC) and
+         *     case folding, or the same confusable skeleton (UTS #39) — is taken
+         *     (400), and so is one mixing scripts whose letters pass for one
+         *     another (Latin with Cyrillic or Greek). One client address may sign
+         *     up `SIGNUPS_PER_ADDRESS_PER_HOUR` times an hour (300), then 429
+         *     with `Retry-After`. When the service cannot hash the password
+         *     before the request's deadline (many signing up or in at once) it
+         *     answers 503 with `Retry-After` at once.
+         */
         post: operations["signup"];
         delete?: never;
         options?: never;
@@ -31,11 +42,17 @@ export interface paths {
         get?: never;
         /**
          * Log in; issues a new token and updates last_login
-         * @description Extension (security): each account may try a limited number of
-         *     logins a minute (`LOGIN_ATTEMPTS_PER_MINUTE`, 10: a burst of 10,
-         *     then one every 6 s), whoever sends them; a successful login forgets
-         *     the count. Beyond it: 429 with `Retry-After`, the same for unknown
-         *     usernames. The edge also limits signup and login per address.
+         * @description Extension (security): each account — the exact username — may
+         *     try a limited number of logins a minute (`LOGIN_ATTEMPTS_PER_MINUTE`,
+         *     10: a burst of 10, then one every 6 s), whoever sends them; a
+         *     successful login forgets the count. Beyond it the account is locked
+         *     out (429 with `Retry-After`, the right password included): 6 s the
+         *     first time, twice as long each time after, at most
+         *     `LOGIN_LOCKOUT_MAX` (15 min). The same for unknown usernames. One
+         *     client address may fail `FAILED_LOGINS_PER_ADDRESS_PER_HOUR` logins
+         *     an hour (100), whichever accounts; then every login from it is 429
+         *     until the budget refills. The edge also limits signup and login
+         *     per address. Under load, 503 with `Retry-After` as for signup.
          */
         put: operations["login"];
         post?: never;
@@ -373,7 +390,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description Too many attempts (per account, or per address at the edge). */
+        /** @description Too many attempts (per account, per address, or per address at the edge). */
         TooMany: {
             headers: {
                 /** @description Seconds until another attempt is allowed. */
@@ -447,9 +464,16 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description A dependency is down; retry later. */
+        /**
+         * @description A dependency is down, or the service is at capacity for the work
+         *     this request needs (password hashing: signing up, logging in, a new
+         *     password) and refused it rather than answer late; retry later —
+         *     after `Retry-After` seconds when it is given.
+         */
         Unavailable: {
             headers: {
+                /** @description Seconds after which the request may succeed. */
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {

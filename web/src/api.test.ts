@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { ApiError, createClient, type Client, seatsLeft, seminarActions, type Seminar, type User } from './api'
+import { ApiError, busyFor, createClient, type Client, retryOnceWhenBusy, seatsLeft, seminarActions, type Seminar, type User } from './api'
 
 function fakeFetch(status: number, body: unknown) {
   return vi.fn(async () => new Response(body === undefined ? '' : JSON.stringify(body), { status }))
@@ -52,13 +52,31 @@ describe('createClient', () => {
     expect(anonymous).not.toHaveBeenCalled()
   })
 
-  it('says the server cannot be reached when fetch itself fails', async () => {
+  it('says the server cannot be reached when fetch itself fails, twice for a read', async () => {
     const f = vi.fn(async () => {
       throw new TypeError('network')
     })
     const err = await failure(createClient(() => null, () => undefined, f as unknown as typeof fetch))
     expect(err.status).toBe(0)
     expect(err.message).toMatch(/cannot be reached/)
+    expect(f).toHaveBeenCalledTimes(2)
+  })
+
+  it('sends a read once more when the first never reached an answer', async () => {
+    const f = vi.fn(async () => new Response('{"ok":1}', { status: 200 }))
+    f.mockRejectedValueOnce(new TypeError('network changed'))
+    const c = createClient(() => null, () => undefined, f as unknown as typeof fetch)
+    expect(await c.request('GET', '/api/v1/seminar/1/')).toEqual({ ok: 1 })
+    expect(f).toHaveBeenCalledTimes(2)
+  })
+
+  it('never sends a write twice: it may have been applied', async () => {
+    const f = vi.fn(async () => {
+      throw new TypeError('network')
+    })
+    const err = await failure(createClient(() => null, () => undefined, f as unknown as typeof fetch), 'POST')
+    expect(err.status).toBe(0)
+    expect(f).toHaveBeenCalledTimes(1)
   })
 })
 
@@ -102,5 +120,42 @@ describe('seatsLeft', () => {
     expect(seatsLeft({ capacity: 5, participant_count: 2 })).toBe('3 seats left')
     expect(seatsLeft({ capacity: 5, participant_count: 4 })).toBe('1 seat left')
     expect(seatsLeft({ capacity: 5, participant_count: 5 })).toBe('Full')
+  })
+})
+
+describe('retryOnceWhenBusy', () => {
+  const busy = () => new ApiError(503, 'many people are signing in right now, try again in a few seconds', {}, 3)
+  const noSleep = vi.fn(async () => undefined)
+
+  it('says how long it waits, waits that long and a little more, and tries once more', async () => {
+    const call = vi.fn().mockRejectedValueOnce(busy()).mockResolvedValueOnce('in')
+    const onWait = vi.fn()
+    const sleep = vi.fn(async () => undefined)
+    await expect(retryOnceWhenBusy(call, onWait, sleep)).resolves.toBe('in')
+    expect(call).toHaveBeenCalledTimes(2)
+    expect(onWait).toHaveBeenCalledWith(3)
+    const [ms] = sleep.mock.calls[0] as unknown as [number]
+    expect(ms).toBeGreaterThanOrEqual(3000)
+    expect(ms).toBeLessThan(4000)
+  })
+
+  it('gives up after the one retry', async () => {
+    const call = vi.fn().mockRejectedValue(busy())
+    await expect(retryOnceWhenBusy(call, () => undefined, noSleep)).rejects.toMatchObject({ status: 503 })
+    expect(call).toHaveBeenCalledTimes(2)
+  })
+
+  it('does not retry other failures, nor a 503 without Retry-After', async () => {
+    for (const e of [new ApiError(403, 'wrong username or password'), new ApiError(503, 'database down')]) {
+      const call = vi.fn().mockRejectedValue(e)
+      await expect(retryOnceWhenBusy(call, () => undefined, noSleep)).rejects.toBe(e)
+      expect(call).toHaveBeenCalledOnce()
+    }
+  })
+
+  it('reads Retry-After from the answer', async () => {
+    const f = vi.fn(async () => new Response(JSON.stringify({ error: 'busy' }), { status: 503, headers: { 'Retry-After': '7' } }))
+    const err = await failure(createClient(() => null, () => undefined, f as unknown as typeof fetch), 'PUT')
+    expect(busyFor(err)).toBe(7)
   })
 })

@@ -27,14 +27,47 @@ export function seatsLeft(s: { capacity: number; participant_count: number }): s
 export class ApiError extends Error {
   readonly status: number
   readonly fields: Record<string, string>
-  constructor(status: number, message: string, fields: Record<string, string> = {}) {
+  /** Seconds the API asked to wait before trying again (Retry-After), if it did. */
+  readonly retryAfter?: number
+  constructor(status: number, message: string, fields: Record<string, string> = {}, retryAfter?: number) {
     super(message)
     this.status = status
     this.fields = fields
+    this.retryAfter = retryAfter
+  }
+}
+
+/**
+ * busyFor is how long the service asked to wait when it refused a request
+ * because it was at capacity (503 with Retry-After: many people signing in
+ * at once), in seconds; null for any other outcome.
+ */
+export function busyFor(e: unknown): number | null {
+  return e instanceof ApiError && e.status === 503 && e.retryAfter ? e.retryAfter : null
+}
+
+/**
+ * retryOnceWhenBusy runs call; when the service says it is at capacity, it
+ * tells onWait how many seconds it will wait, waits that long (and up to a
+ * second more, so that a whole class told the same time does not come back
+ * in the same instant) and tries once more. Any other failure, or a second
+ * refusal, is the caller's.
+ */
+export async function retryOnceWhenBusy<T>(call: () => Promise<T>, onWait: (seconds: number) => void, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<T> {
+  try {
+    return await call()
+  } catch (e) {
+    const seconds = busyFor(e)
+    if (seconds === null) throw e
+    onWait(seconds)
+    await sleep(seconds * 1000 + Math.random() * 1000)
+    return call()
   }
 }
 
 export type Fetch = typeof fetch
+
+const unreachable = () => new ApiError(0, 'The server cannot be reached. Check your connection and try again.')
 
 export interface Client {
   request<T>(method: string, path: string, body?: unknown): Promise<T>
@@ -52,11 +85,21 @@ export function createClient(getToken: () => string | null, onUnauthorized: () =
       const token = getToken()
       if (token) headers.Authorization = `Token ${token}`
       if (body !== undefined) headers['Content-Type'] = 'application/json'
+      const send = () => fetchImpl(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
       let res: Response
       try {
-        res = await fetchImpl(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+        res = await send()
       } catch {
-        throw new ApiError(0, 'The server cannot be reached. Check your connection and try again.')
+        // A read that never reached an answer — a phone moving between
+        // networks, a connection cut as the browser saw the network change —
+        // is sent once more. A write is not: it may have been applied.
+        if (method !== 'GET') throw unreachable()
+        try {
+          await new Promise((r) => setTimeout(r, 250))
+          res = await send()
+        } catch {
+          throw unreachable()
+        }
       }
       const text = await res.text()
       let data: unknown = null
@@ -70,7 +113,8 @@ export function createClient(getToken: () => string | null, onUnauthorized: () =
         const message = typeof obj.error === 'string' && obj.error ? obj.error : `Request failed (${res.status})`
         const fields = obj.fields && typeof obj.fields === 'object' ? (obj.fields as Record<string, string>) : {}
         if (res.status === 401 && token) onUnauthorized()
-        throw new ApiError(res.status, message, fields)
+        const retryAfter = Number.parseInt(res.headers.get('Retry-After') ?? '', 10)
+        throw new ApiError(res.status, message, fields, retryAfter > 0 ? retryAfter : undefined)
       }
       return data as T
     },

@@ -1,10 +1,15 @@
-// Package migrations embeds the content database's schema history; the binary's
-// "migrate" subcommand applies it.
+// Package migrations embeds the content database's schema history; the
+// binary's "migrate" subcommand applies it.
 package migrations
 
-import "embed"
+import (
+	"embed"
 
-// FS holds the versioned SQL files.
-//
+	"github.com/seminarhub/seminarhub/platform/postgres"
+)
+
 //go:embed *.sql
-var FS embed.FS
+var sqlFiles embed.FS
+
+// All is the schema history, in order.
+var All = postgres.Migrations{SQL: sqlFiles}

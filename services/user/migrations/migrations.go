@@ -1,10 +1,21 @@
-// Package migrations embeds the user database's schema history; the binary's
-// "migrate" subcommand applies it.
+// Package migrations embeds the user database's schema history; the
+// binary's "migrate" subcommand applies it.
 package migrations
 
-import "embed"
+import (
+	"embed"
+	"log/slog"
 
-// FS holds the versioned SQL files.
-//
+	"github.com/pressly/goose/v3"
+
+	"github.com/seminarhub/seminarhub/platform/postgres"
+)
+
 //go:embed *.sql
-var FS embed.FS
+var sqlFiles embed.FS
+
+// All is the schema history, in order: the SQL files, and the steps that
+// need Go (Unicode data) numbered among them.
+var All = postgres.Migrations{SQL: sqlFiles, Go: func(log *slog.Logger) []*goose.Migration {
+	return []*goose.Migration{lookalikeUsernames(log)}
+}}

@@ -1,7 +1,7 @@
 // Small form building blocks: labelled inputs with the API's per-field
 // message next to each, and the API's general message above the form.
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react'
-import { ApiError } from '../api'
+import { ApiError, retryOnceWhenBusy } from '../api'
 
 export function ErrorBanner({ error }: { error: unknown }) {
   if (!error) return null
@@ -107,4 +107,32 @@ export function useTitle(title: string) {
 
 export function Loading({ children }: { children?: ReactNode }) {
   return <p className="muted">{children ?? 'Loading…'}</p>
+}
+
+/**
+ * useRetryWhenBusy: when the service says it is at capacity (many people
+ * signing in at once: 503 with Retry-After), say so, count down, and try
+ * once more by itself. `doing` names what everyone is doing ("signing in").
+ */
+export function useRetryWhenBusy(doing: string) {
+  const [until, setUntil] = useState<number | null>(null)
+  const [now, setNow] = useState(() => Date.now())
+  useEffect(() => {
+    if (until === null) return
+    const tick = setInterval(() => setNow(Date.now()), 250)
+    return () => clearInterval(tick)
+  }, [until])
+  const retry = <T,>(call: () => Promise<T>): Promise<T> =>
+    retryOnceWhenBusy(call, (seconds) => {
+      setNow(Date.now())
+      setUntil(Date.now() + seconds * 1000)
+    }).finally(() => setUntil(null))
+  const left = until === null ? null : Math.max(0, Math.ceil((until - now) / 1000))
+  const notice =
+    left === null ? null : (
+      <p role="status" className="notice">
+        Many people are {doing} right now — {left > 0 ? `trying again in ${left} s` : 'trying again…'}
+      </p>
+    )
+  return { retry, notice }
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react'
 import { Link, useLocation, useNavigate } from 'react-router-dom'
-import { ErrorBanner, Field, fieldErrors, useSubmit, useTitle } from '../components/forms'
+import { ErrorBanner, Field, fieldErrors, useRetryWhenBusy, useSubmit, useTitle } from '../components/forms'
 import { EXPIRED_KEY, useSession } from '../session'
 
 export function LoginPage() {
@@ -13,15 +13,17 @@ export function LoginPage() {
   const [username, setUsername] = useState('')
   const [password, setPassword] = useState('')
   const { busy, error, run } = useSubmit()
+  const { retry, notice } = useRetryWhenBusy('signing in')
   const errors = fieldErrors(error)
   return (
     <section className="narrow">
       <h1>Log in</h1>
       {expired && <p className="notice">Your session has ended. Please log in again.</p>}
       <ErrorBanner error={error} />
+      {notice}
       <form
         onSubmit={run(async () => {
-          signIn(await api.login(username, password))
+          signIn(await retry(() => api.login(username, password)))
           navigate('/seminars')
         })}
       >
@@ -46,17 +48,19 @@ export function SignupPage() {
   const [f, setF] = useState({ username: '', password: '', email: '', first_name: '', last_name: '', university: '', company: '', year: '' })
   const set = (k: keyof typeof f) => (v: string) => setF({ ...f, [k]: v })
   const { busy, error, run } = useSubmit()
+  const { retry, notice } = useRetryWhenBusy('signing up')
   const errors = fieldErrors(error)
   return (
     <section className="narrow">
       <h1>Sign up</h1>
       <ErrorBanner error={error} />
+      {notice}
       <form
         onSubmit={run(async () => {
           const body: Record<string, unknown> = { role, username: f.username, password: f.password, email: f.email, first_name: f.first_name, last_name: f.last_name }
           if (role === 'participant') body.university = f.university
           else Object.assign(body, { company: f.company, year: f.year === '' ? null : f.year })
-          signIn(await api.signup(body))
+          signIn(await retry(() => api.signup(body)))
           navigate('/seminars')
         })}
       >

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel"
 
 	"github.com/seminarhub/seminarhub/platform/backend"
 	"github.com/seminarhub/seminarhub/platform/cache"
@@ -57,8 +58,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	backend.Main("content", cfg.Base, cfg.Database, migrations.FS,
+	backend.Main("content", cfg.Base, cfg.Database, migrations.All,
 		func(log *slog.Logger, pool *pgxpool.Pool, c *cache.Cache) http.Handler {
-			return httpapi.New(log, cfg.Base, store.NewCached(store.NewPostgres(pool), c, cfg.CacheTTL))
+			pg := store.NewPostgres(pool)
+			if err := store.RecordSeats(pg, otel.GetMeterProvider()); err != nil {
+				log.Error("seat gauges not registered", "error", err)
+			}
+			return httpapi.New(log, cfg.Base, store.NewCached(pg, c, cfg.CacheTTL))
 		})
 }

@@ -22,7 +22,7 @@ import (
 func TestPostgresKeepsTheStoreContract(t *testing.T) {
 	t.Parallel()
 	contract(t, func(t *testing.T) store.Store {
-		return store.NewPostgres(pgtest.Migrated(t, migrations.FS))
+		return store.NewPostgres(pgtest.Migrated(t, migrations.All))
 	})
 }
 
@@ -35,7 +35,7 @@ func TestCachedKeepsTheStoreContract(t *testing.T) {
 // cached puts a cache of its own in front of a fresh database.
 func cached(t *testing.T, redisURL string) *store.Cached {
 	t.Helper()
-	return store.NewCached(store.NewPostgres(pgtest.Migrated(t, migrations.FS)), redistest.Cache(t, redisURL), time.Minute)
+	return store.NewCached(store.NewPostgres(pgtest.Migrated(t, migrations.All)), redistest.Cache(t, redisURL), time.Minute)
 }
 
 func contract(t *testing.T, open func(t *testing.T) store.Store) {
@@ -196,6 +196,14 @@ func join(st store.Store, id int64, c seminar.Caller, role string) error {
 	_, err := st.Change(context.Background(), id, func(s *seminar.Seminar) (store.Effect, error) {
 		m, err := s.Join(c, input.Object{"role": []byte(`"` + role + `"`)})
 		return store.Effect{Join: &m}, err
+	})
+	return err
+}
+
+func drop(st store.Store, id int64, c seminar.Caller) error {
+	_, err := st.Change(context.Background(), id, func(s *seminar.Seminar) (store.Effect, error) {
+		m, err := s.Drop(c)
+		return store.Effect{Drop: m}, err
 	})
 	return err
 }

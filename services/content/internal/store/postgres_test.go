@@ -20,7 +20,7 @@ import (
 func newStore(t *testing.T) (*store.Postgres, *pgxpool.Pool, *pgtest.Counter) {
 	t.Helper()
 	counter := &pgtest.Counter{}
-	pool := pgtest.Migrated(t, migrations.FS, counter)
+	pool := pgtest.Migrated(t, migrations.All, counter)
 	return store.NewPostgres(pool), pool, counter
 }
 

@@ -91,7 +91,7 @@ func answerKey(c *gin.Context, userID int64) string {
 // answer it was built from reported its generations: see Store.Put) and
 // sends it, 304 when the client already has it.
 func (a *api) answer(c *gin.Context, compose func(ctx context.Context) (any, error)) {
-	ctx, deps := cache.Collect(c)
+	ctx, deps := cache.Collect(c.Request.Context()) // not gin's Context: see internalapi.Client.Do
 	out, err := compose(ctx)
 	if err != nil {
 		a.fail(c, err)

@@ -90,24 +90,30 @@ func New(log *slog.Logger, users Users, content Content, c *cache.Cache, m Memor
 		answers: answers.NewStore(m.Answers, m.MaxAge),
 	}
 	r := httpx.NewEngine("gateway", log)
-	r.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
-	r.GET("/version", func(c *gin.Context) {
+	r.Match(httpx.GETAndHEAD, "/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
+	r.Match(httpx.GETAndHEAD, "/version", func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"version": buildinfo.Version, "commit": buildinfo.CommitOrVCS()})
 	})
 
+	// The edge puts the address it saw in X-Real-IP, replacing any a
+	// client sent, and nothing but the edge reaches the gateway (a unix
+	// socket locally, NetworkPolicy in a cluster): that is the address
+	// the user service's per-address budgets count.
+	r.TrustedPlatform = "X-Real-IP"
+
 	v1 := r.Group("/api/v1", noStore)
-	v1.POST("/user", a.signup)
-	v1.PUT("/user/login", a.login)
+	v1.POST("/user", clientAddress, a.signup)
+	v1.PUT("/user/login", clientAddress, a.login)
 
 	authed := v1.Group("", a.authenticate)
 	authed.POST("/user/logout", a.logout)
 	authed.POST("/user/participant", a.becomeParticipant)
-	authed.GET("/user/:id", a.getUser)
+	authed.Match(httpx.GETAndHEAD, "/user/:id", a.getUser)
 	authed.PUT("/user/:id", a.updateUser)
 
 	authed.POST("/seminar", a.createSeminar)
-	authed.GET("/seminar", a.listSeminars)
-	authed.GET("/seminar/:id", a.getSeminar)
+	authed.Match(httpx.GETAndHEAD, "/seminar", a.listSeminars)
+	authed.Match(httpx.GETAndHEAD, "/seminar/:id", a.getSeminar)
 	authed.PUT("/seminar/:id", a.updateSeminar)
 	authed.POST("/seminar/:id/user", a.joinSeminar)
 	authed.DELETE("/seminar/:id/user", a.dropSeminar)
@@ -122,6 +128,12 @@ func (a *api) fail(c *gin.Context, err error) { httpx.Fail(c, a.log, err) }
 // with If-None-Match.
 func noStore(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
+
+// clientAddress passes the client's address on to the backends.
+func clientAddress(c *gin.Context) {
+	c.Request = c.Request.WithContext(internalapi.WithClientAddress(c.Request.Context(), c.ClientIP()))
 	c.Next()
 }
 

@@ -5,6 +5,7 @@ package account
 
 import (
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -79,6 +80,9 @@ var (
 	ErrAlreadyParticipant = problem.New(problem.Invalid, "you are already a participant")
 	ErrNotYou             = problem.New(problem.Forbidden, "you may only change your own account")
 	ErrUsernameTaken      = &problem.Error{Kind: problem.Invalid, Message: "invalid input", Fields: map[string]string{"username": "is already taken"}}
+	// ErrUsernameLookalike: a name that would pass for one already taken
+	// (the same but for letter case or width, or confusable letters).
+	ErrUsernameLookalike = &problem.Error{Kind: problem.Invalid, Message: "invalid input", Fields: map[string]string{"username": "looks too much like a username already taken"}}
 )
 
 // Limits on free-text fields. The contract caps usernames at 150; the others
@@ -194,6 +198,17 @@ func (u *User) Update(obj input.Object) (newPassword string, err error) {
 	return newPassword, r.Err()
 }
 
+// PasswordIn returns the new password an update body sets, or "" when it
+// sets none or an invalid one (Update then says why), so that the slow
+// hashing can be done before the update's transaction instead of inside it.
+func PasswordIn(obj input.Object) string {
+	r := input.NewReader(obj)
+	if f := r.String("password"); f.Given() && r.Err() == nil {
+		return f.Value
+	}
+	return ""
+}
+
 func requiredString(r *input.Reader, name string, valid func(string) string) string {
 	return checkString(r, name, r.String(name), valid)
 }
@@ -268,7 +283,74 @@ func validUsername(s string) string {
 			return "may contain only letters, digits and @ . + - _"
 		}
 	}
+	if scripts := scriptsOf(s); !mixableScripts(scripts) {
+		return "may not mix " + strings.Join(scripts, " and ") + " letters: names that do can pass for someone else's"
+	}
 	return ""
+}
+
+// scriptsOf lists the scripts of s's letters and digits, sorted. Digits 0–9
+// and punctuation (Common) and combining marks (Inherited) belong to every
+// script and are left out.
+func scriptsOf(s string) []string {
+	var found []string
+	for _, c := range s {
+		name := scriptOf(c)
+		if name != "" && !slices.Contains(found, name) {
+			found = append(found, name)
+		}
+	}
+	slices.Sort(found)
+	return found
+}
+
+func scriptOf(c rune) string {
+	if c < utf8.RuneSelf {
+		if unicode.IsLetter(c) {
+			return "Latin"
+		}
+		return ""
+	}
+	for name, table := range unicode.Scripts {
+		if unicode.Is(table, c) {
+			if name == "Common" || name == "Inherited" {
+				return ""
+			}
+			return name
+		}
+	}
+	return ""
+}
+
+// mixableScripts applies the "moderately restrictive" level of Unicode
+// Technical Standard #39 (section 5.2): one script; or Latin with the
+// scripts written together in Chinese, Japanese or Korean; or Latin and
+// one other script — except Cyrillic and Greek, whose letters pass for
+// Latin ones (Cyrillic "і" in "pі_x").
+func mixableScripts(scripts []string) bool {
+	if len(scripts) <= 1 {
+		return true
+	}
+	for _, together := range [][]string{
+		{"Han", "Hiragana", "Katakana", "Latin"},
+		{"Bopomofo", "Han", "Latin"},
+		{"Han", "Hangul", "Latin"},
+	} {
+		if coveredBy(scripts, together) {
+			return true
+		}
+	}
+	return len(scripts) == 2 && slices.Contains(scripts, "Latin") &&
+		!slices.Contains(scripts, "Cyrillic") && !slices.Contains(scripts, "Greek")
+}
+
+func coveredBy(scripts, set []string) bool {
+	for _, s := range scripts {
+		if !slices.Contains(set, s) {
+			return false
+		}
+	}
+	return true
 }
 
 func validEmail(s string) string {

@@ -203,3 +203,34 @@ func TestAcceptedAbsentMeansAccepted(t *testing.T) {
 		t.Fatalf("got %+v %v, want accepted", p, err)
 	}
 }
+
+func signupAs(t *testing.T, username string) error {
+	t.Helper()
+	_, err := account.ParseSignup(body(t, `{"username":"`+username+`","password":"pw","email":"a@b.io","role":"participant"}`))
+	return err
+}
+
+// Usernames may not mix scripts whose letters pass for one another (UTS
+// #39, moderately restrictive): Cyrillic "і" among Latin letters makes a
+// name that reads as another.
+func TestAUsernameMixingLatinWithCyrillicOrGreekIsRefused(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"pі_x", "pаypal", "ΑLICE_β", "kim_и"} {
+		err := signupAs(t, name)
+		fieldError(t, err, "username")
+		if !strings.Contains(err.Error(), "may not mix") {
+			t.Errorf("%q: %v; want the mixing named", name, err)
+		}
+	}
+}
+
+func TestUsernamesInOneScriptOrAnAllowedMixAreAccepted(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{
+		"davin111", "다빈", "다빈_kim", "иван", "Ελένη", "田中_たなか_タナカ_tanaka", "王_ㄅ_wang", "kim@snu.ac.kr", "محمد_1", "ａｂ_full_width",
+	} {
+		if err := signupAs(t, name); err != nil {
+			t.Errorf("%q refused: %v", name, err)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"strings"
 )
 
 // NewToken returns a fresh API token (32 random bytes, hex) and the SHA-256
@@ -22,12 +21,4 @@ func NewToken() (plain string, digest []byte) {
 func TokenDigest(plain string) []byte {
 	d := sha256.Sum256([]byte(plain))
 	return d[:]
-}
-
-// LoginThrottleKey names the login attempts on one account: usernames
-// compared case-insensitively (so "Kim" and "kim" share a count) and
-// hashed (no username in Redis).
-func LoginThrottleKey(username string) string {
-	d := sha256.Sum256([]byte(strings.ToLower(username)))
-	return "login:" + hex.EncodeToString(d[:])
 }

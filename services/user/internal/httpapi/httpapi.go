@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,32 +16,29 @@ import (
 	"github.com/seminarhub/seminarhub/platform/input"
 	"github.com/seminarhub/seminarhub/platform/internalapi"
 	"github.com/seminarhub/seminarhub/platform/postgres"
-	"github.com/seminarhub/seminarhub/platform/problem"
 	"github.com/seminarhub/seminarhub/services/user/client"
 	"github.com/seminarhub/seminarhub/services/user/internal/account"
+	"github.com/seminarhub/seminarhub/services/user/internal/guard"
 	"github.com/seminarhub/seminarhub/services/user/internal/password"
 	"github.com/seminarhub/seminarhub/services/user/internal/store"
 )
 
-// Limiter counts attempts per key across every replica (a *cache.Cache
-// does, in the shared Redis).
-type Limiter interface {
-	Throttle(ctx context.Context, key string, perMinute int) (allowed bool, retryAfter time.Duration)
-	ResetThrottle(ctx context.Context, key string)
-}
-
 type api struct {
-	log           *slog.Logger
-	store         store.Store
-	limits        Limiter // login throttling, shared by every replica
-	loginAttempts int     // per account and minute
+	log   *slog.Logger
+	store store.Store
+	guard *guard.Guard // signup and login budgets, shared by every replica
+	// hasher does every password hash, a bounded number at once. Handlers
+	// give it the request's context, not gin's Context: it derives a
+	// deadline timer, and one that fires as the request ends would read
+	// the gin.Context while gin reuses it (a data race -race found).
+	hasher *password.Hasher
 }
 
 // New builds the service's HTTP handler over st (a cached store in
-// production: see store.Cached). Each account may try loginAttempts logins
-// a minute, counted in limits.
-func New(log *slog.Logger, base config.Base, st store.Store, limits Limiter, loginAttempts int) http.Handler {
-	a := &api{log: log, store: st, limits: limits, loginAttempts: loginAttempts}
+// production: see store.Cached). Signups and logins go through g; every
+// password is hashed by h.
+func New(log *slog.Logger, base config.Base, st store.Store, g *guard.Guard, h *password.Hasher) http.Handler {
+	a := &api{log: log, store: st, guard: g, hasher: h}
 	r := httpx.NewEngine("user", log)
 	internalapi.Ping(r, base.InternalSecret)
 
@@ -74,7 +70,12 @@ func (a *api) signup(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	hash, err := password.Hash(su.Password)
+	address := internalapi.ClientAddressOf(c)
+	if err := a.guard.Signup(c, address); err != nil {
+		a.fail(c, err)
+		return
+	}
+	hash, err := a.hasher.Hash(c.Request.Context(), su.Password)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -85,6 +86,7 @@ func (a *api) signup(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	a.guard.SignedUp(c, address)
 	c.JSON(http.StatusCreated, client.Session{User: toWire(u), Token: token})
 }
 
@@ -101,13 +103,10 @@ func (a *api) login(c *gin.Context) {
 		a.fail(c, account.ErrInvalidCredentials)
 		return
 	}
-	// Password guessing is throttled per account, whoever guesses and from
-	// wherever: every attempt counts, a success forgets the count. Unknown
-	// usernames are counted alike, so the answers tell nothing about
-	// which accounts exist. Refused attempts cost no password hashing.
-	throttle := account.LoginThrottleKey(username.Value)
-	if ok, wait := a.limits.Throttle(c, throttle, a.loginAttempts); !ok {
-		a.fail(c, &problem.Error{Kind: problem.Throttled, Message: "too many login attempts for this account, try again later", RetryAfter: wait})
+	// Refused attempts (package guard) cost no password hashing.
+	address := internalapi.ClientAddressOf(c)
+	if err := a.guard.Login(c, username.Value, address); err != nil {
+		a.fail(c, err)
 		return
 	}
 	id, hash, err := a.store.PasswordHash(c, username.Value)
@@ -115,11 +114,17 @@ func (a *api) login(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	if !password.Matches(secret.Value, hash) {
+	match, err := a.hasher.Matches(c.Request.Context(), secret.Value, hash)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	if !match {
+		a.guard.LoginFailed(c, address)
 		a.fail(c, account.ErrInvalidCredentials)
 		return
 	}
-	a.limits.ResetThrottle(c, throttle)
+	a.guard.LoginSucceeded(c, username.Value)
 	token, digest := account.NewToken()
 	u, err := a.store.IssueToken(c, id, hash, digest)
 	if err != nil {
@@ -213,12 +218,23 @@ func (a *api) update(c *gin.Context) {
 	if token := c.GetHeader(internalapi.SessionTokenHeader); token != "" {
 		keep = account.TokenDigest(token)
 	}
+	// A new password is hashed before the transaction: hashing waits its
+	// turn and takes tens of milliseconds, and the user's row stays locked
+	// for as long as the transaction runs.
+	var newHash string
+	if plain := account.PasswordIn(obj); plain != "" {
+		var err error
+		if newHash, err = a.hasher.Hash(c.Request.Context(), plain); err != nil {
+			a.fail(c, err)
+			return
+		}
+	}
 	u, ended, err := a.store.UpdateUser(c, id, keep, func(u *account.User) (string, error) {
 		changed, err := u.Update(obj)
 		if err != nil || changed == "" {
 			return "", err
 		}
-		return password.Hash(changed)
+		return newHash, nil
 	})
 	if err != nil {
 		a.fail(c, err)

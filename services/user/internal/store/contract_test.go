@@ -22,7 +22,7 @@ import (
 func TestPostgresKeepsTheStoreContract(t *testing.T) {
 	t.Parallel()
 	contract(t, func(t *testing.T) store.Store {
-		return store.NewPostgres(pgtest.Migrated(t, migrations.FS), 0)
+		return store.NewPostgres(pgtest.Migrated(t, migrations.All), 0)
 	})
 }
 
@@ -35,7 +35,7 @@ func TestCachedKeepsTheStoreContract(t *testing.T) {
 // cached puts a cache of its own in front of a fresh database.
 func cached(t *testing.T, redisURL string) *store.Cached {
 	t.Helper()
-	return store.NewCached(store.NewPostgres(pgtest.Migrated(t, migrations.FS), 0), redistest.Cache(t, redisURL), time.Minute)
+	return store.NewCached(store.NewPostgres(pgtest.Migrated(t, migrations.All), 0), redistest.Cache(t, redisURL), time.Minute)
 }
 
 func contract(t *testing.T, open func(t *testing.T) store.Store) {

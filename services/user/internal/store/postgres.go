@@ -10,6 +10,7 @@ import (
 
 	"github.com/seminarhub/seminarhub/platform/postgres"
 	"github.com/seminarhub/seminarhub/services/user/internal/account"
+	"github.com/seminarhub/seminarhub/services/user/internal/lookalike"
 )
 
 // Postgres is the user database. Every write is one transaction; the
@@ -79,14 +80,12 @@ func (s *Postgres) CreateUser(ctx context.Context, su account.Signup, passwordHa
 	var u account.User
 	err := postgres.Tx(ctx, s.pool, readCommitted, func(tx pgx.Tx) error {
 		var id int64
+		folded, skeleton := lookalike.Keys(su.Username)
 		err := tx.QueryRow(ctx, `
-			INSERT INTO users (username, email, password_hash, first_name, last_name, last_login)
-			VALUES ($1, $2, $3, $4, $5, now()) RETURNING id`,
-			su.Username, su.Email, passwordHash, su.FirstName, su.LastName).Scan(&id)
-		if postgres.ConstraintViolated(err, "users_username_key") {
-			return account.ErrUsernameTaken
-		}
-		if err != nil {
+			INSERT INTO users (username, email, password_hash, first_name, last_name, last_login, lookalike_folded, lookalike_skeleton)
+			VALUES ($1, $2, $3, $4, $5, now(), $6, $7) RETURNING id`,
+			su.Username, su.Email, passwordHash, su.FirstName, su.LastName, folded, skeleton).Scan(&id)
+		if err := usernameTaken(err); err != nil {
 			return err
 		}
 		if su.Role == account.RoleParticipant {
@@ -107,6 +106,20 @@ func (s *Postgres) CreateUser(ctx context.Context, su account.Signup, passwordHa
 		return err
 	})
 	return u, err
+}
+
+// usernameTaken turns a refusal of the username's unique indexes into the
+// rule it enforces (invariant 4, and no look-alikes): racing signups or
+// renames to one name, or to two that look alike, give one success and
+// one 400.
+func usernameTaken(err error) error {
+	switch {
+	case postgres.ConstraintViolated(err, "users_username_key"):
+		return account.ErrUsernameTaken
+	case postgres.ConstraintViolated(err, "users_lookalike_folded_key"), postgres.ConstraintViolated(err, "users_lookalike_skeleton_key"):
+		return account.ErrUsernameLookalike
+	}
+	return err
 }
 
 // PasswordHash returns the user id and stored hash for a username, or
@@ -202,14 +215,16 @@ func (s *Postgres) UpdateUser(ctx context.Context, id int64, keepToken []byte, c
 		if err != nil {
 			return err
 		}
+		// The look-alike forms follow the name; an unchanged name keeps
+		// its own (a look-alike kept from before the rule holds none).
+		folded, skeleton := lookalike.Keys(u.Username)
 		_, err = tx.Exec(ctx, `
 			UPDATE users SET username = $2, email = $3, first_name = $4, last_name = $5,
-			                 password_hash = COALESCE(NULLIF($6, ''), password_hash)
-			WHERE id = $1`, id, u.Username, u.Email, u.FirstName, u.LastName, newHash)
-		if postgres.ConstraintViolated(err, "users_username_key") {
-			return account.ErrUsernameTaken
-		}
-		if err != nil {
+			                 password_hash = COALESCE(NULLIF($6, ''), password_hash),
+			                 lookalike_folded = CASE WHEN username = $2 THEN lookalike_folded ELSE $7 END,
+			                 lookalike_skeleton = CASE WHEN username = $2 THEN lookalike_skeleton ELSE $8 END
+			WHERE id = $1`, id, u.Username, u.Email, u.FirstName, u.LastName, newHash, folded, skeleton)
+		if err := usernameTaken(err); err != nil {
 			return err
 		}
 		if newHash != "" {

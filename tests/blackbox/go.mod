@@ -1,0 +1,3 @@
+module github.com/seminarhub/seminarhub/tests/blackbox
+
+go 1.26.8

@@ -1,0 +1,7 @@
+module github.com/seminarhub/seminarhub/tests/restore
+
+go 1.26.8
+
+require github.com/seminarhub/seminarhub/tests/blackbox v0.0.0
+
+replace github.com/seminarhub/seminarhub/tests/blackbox => ../blackbox

@@ -14,7 +14,7 @@
 #                              parts (pause, CoreDNS, metrics-server,
 #                              kube-network-policies: deploy/cluster)
 #   scripts/images.sh k8s      provide the third-party images the dev
-#                              overlay runs (deploy/k8s)
+#                              overlay runs (deploy/k8s, deploy/monitoring)
 #   scripts/images.sh refs     list the third-party references
 #   scripts/images.sh bin TOOL print the path of promtool, amtool or sloth,
 #                              built like the stand-ins (no Docker needed)
@@ -56,7 +56,8 @@ cluster_refs() {
 
 # k8s_refs prints the third-party images of the Kubernetes manifests.
 k8s_refs() {
-  awk '$1 == "image:" && $2 !~ /^seminarhub\// { print $2 }' deploy/k8s/base/*.yaml deploy/k8s/overlays/*/*.yaml | sort -u
+  awk '$1 == "image:" && $2 !~ /^seminarhub\// { print $2 }' deploy/k8s/base/*.yaml deploy/k8s/overlays/*/*.yaml \
+    deploy/monitoring/k8s/*.yaml | sort -u
 }
 
 # standin_for REF prints the stand-in directory for REF's repository.
@@ -73,6 +74,7 @@ standin_for() {
     registry.k8s.io/pause) echo pause ;;
     registry.k8s.io/coredns/coredns) echo coredns ;;
     registry.k8s.io/metrics-server/metrics-server) echo metrics-server ;;
+    registry.k8s.io/kube-state-metrics/kube-state-metrics) echo kube-state-metrics ;;
     registry.k8s.io/networking/kube-network-policies) echo kube-network-policies ;;
     rancher/local-path-provisioner) echo local-path-provisioner ;;
     busybox) echo busybox ;;
@@ -206,6 +208,7 @@ build_standin() {
     pause) cp "$(pause_bin)" "$ctx/pause" ;;
     coredns) cp "$(tool_bin coredns github.com/coredns/coredns github.com/coredns/coredns)" "$ctx/coredns" ;;
     metrics-server) cp "$(tool_bin metrics-server sigs.k8s.io/metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server)" "$ctx/metrics-server" ;;
+    kube-state-metrics) cp "$(tool_bin kube-state-metrics k8s.io/kube-state-metrics/v2 k8s.io/kube-state-metrics/v2)" "$ctx/kube-state-metrics" ;;
     kube-network-policies) cp "$(tool_bin kube-network-policies sigs.k8s.io/kube-network-policies sigs.k8s.io/kube-network-policies/cmd)" "$ctx/netpol" ;;
     kubectl) cp "$(scripts/cluster.sh binaries)/kubectl" "$ctx/kubectl" ;;
     prometheus)

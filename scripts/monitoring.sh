@@ -39,8 +39,9 @@ case "${1:-}" in
     fi
     promtool=$(scripts/images.sh bin promtool)
     "$promtool" check rules "$DIR"/rules/*.yaml
-    # Prometheus's file names its rules by their path in the container.
-    "$promtool" check config --syntax-only "$DIR/prometheus.yml"
+    # Prometheus's files (compose's, Kubernetes') name their rules by their
+    # path in the container.
+    "$promtool" check config --syntax-only "$DIR/prometheus.yml" "$DIR/k8s/prometheus.yml"
     (cd "$DIR/tests" && "$promtool" test rules *.test.yaml)
     "$(scripts/images.sh bin amtool)" check-config "$DIR/alertmanager.yml"
     ;;

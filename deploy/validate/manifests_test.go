@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -40,6 +41,8 @@ type rendered struct {
 	cronJobs     []*batchv1.CronJob
 	configMaps   map[string]*corev1.ConfigMap
 	secrets      map[string]*corev1.Secret
+	roles        []*rbacv1.Role
+	roleBindings []*rbacv1.RoleBinding
 }
 
 func repoRoot(t *testing.T) string {
@@ -101,7 +104,11 @@ func render(t *testing.T, overlay string) rendered {
 			r.configMaps[o.Name], r.configMaps[hashSuffix.ReplaceAllString(o.Name, "")] = o, o
 		case *corev1.Secret:
 			r.secrets[o.Name], r.secrets[hashSuffix.ReplaceAllString(o.Name, "")] = o, o
-		case *corev1.Namespace, *corev1.ServiceAccount, *rbacv1.Role, *rbacv1.RoleBinding, *corev1.PersistentVolumeClaim:
+		case *rbacv1.Role:
+			r.roles = append(r.roles, o)
+		case *rbacv1.RoleBinding:
+			r.roleBindings = append(r.roleBindings, o)
+		case *corev1.Namespace, *corev1.ServiceAccount, *corev1.PersistentVolumeClaim:
 		default:
 			t.Fatalf("%s: unexpected kind %T", overlay, obj)
 		}
@@ -115,9 +122,12 @@ func forEachOverlay(t *testing.T, check func(t *testing.T, overlay string, r ren
 	}
 }
 
-// Our own workloads: those built from seminarhub images.
+// Our own workloads: the tiers built from this repository's services and
+// edge (the collector's image is ours too, but the program is not: it
+// gets the rules of a third-party workload).
 func ours(d *appsv1.Deployment) bool {
-	return strings.HasPrefix(d.Spec.Template.Spec.Containers[0].Image, "seminarhub/")
+	image := d.Spec.Template.Spec.Containers[0].Image
+	return strings.HasPrefix(image, "seminarhub/") && !strings.HasPrefix(image, "seminarhub/collector")
 }
 
 func TestEveryDeploymentHasProbesResourcesAndALockedDownSecurityContext(t *testing.T) {
@@ -139,9 +149,14 @@ func TestEveryDeploymentHasProbesResourcesAndALockedDownSecurityContext(t *testi
 					t.Errorf("%s/%s: CPU and memory requests and limits are required", d.Name, c.Name)
 				}
 			}
-			for _, c := range pod.Containers {
+			for i, c := range pod.Containers {
 				if c.ReadinessProbe == nil || c.LivenessProbe == nil {
 					t.Errorf("%s/%s: readiness and liveness probes are required", d.Name, c.Name)
+				}
+				// The rest of a tier's rules are for its server, not for a
+				// sidecar beside it (the edge's metrics).
+				if i > 0 {
+					continue
 				}
 				if ours(d) && (c.StartupProbe == nil || c.Lifecycle == nil || c.Lifecycle.PreStop == nil) {
 					t.Errorf("%s/%s: startup probe and preStop pause are required", d.Name, c.Name)
@@ -515,5 +530,56 @@ func TestTheDevPostgreSQLIsArchivedAndBackedUp(t *testing.T) {
 	}
 	if !backups {
 		t.Error("no postgres-backup CronJob that forbids overlapping runs")
+	}
+}
+
+// The dev overlay's monitoring stack lives in namespace "monitoring" (the
+// one the base's ops-scraping policy admits), the product in its own, and
+// what the monitoring namespace may read of the product is Prometheus its
+// pods and kube-state-metrics its autoscalers, nothing else: Roles, no
+// ClusterRole (decoding refuses any kind not expected).
+func TestTheMonitoringNamespaceReadsOnlyPodsAndAutoscalers(t *testing.T) {
+	r := render(t, "dev")
+	monitoring := map[string]bool{"prometheus": true, "alertmanager": true, "collector": true, "kube-state-metrics": true}
+	for _, d := range r.deployments {
+		want := "seminarhub-dev"
+		if monitoring[d.Name] {
+			want = "monitoring"
+		}
+		if d.Namespace != want {
+			t.Errorf("Deployment %s is in namespace %q; want %q", d.Name, d.Namespace, want)
+		}
+	}
+	var granted []string
+	for _, b := range r.roleBindings {
+		for _, s := range b.Subjects {
+			if s.Namespace == "monitoring" {
+				granted = append(granted, b.Namespace+"/"+b.RoleRef.Kind+"/"+b.RoleRef.Name+" to "+s.Kind+" "+s.Name)
+			}
+		}
+	}
+	slices.Sort(granted)
+	want := []string{
+		"seminarhub-dev/Role/autoscaler-state to ServiceAccount kube-state-metrics",
+		"seminarhub-dev/Role/prometheus-discovery to ServiceAccount prometheus",
+	}
+	if !slices.Equal(granted, want) {
+		t.Fatalf("the monitoring namespace is granted %q; want %q", granted, want)
+	}
+	grants := map[string]rbacv1.PolicyRule{
+		"prometheus-discovery": {APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list", "watch"}},
+		"autoscaler-state":     {APIGroups: []string{"autoscaling"}, Resources: []string{"horizontalpodautoscalers"}, Verbs: []string{"list", "watch"}},
+	}
+	for _, role := range r.roles {
+		if rule, ok := grants[role.Name]; ok && (len(role.Rules) != 1 || !reflect.DeepEqual(role.Rules[0], rule)) {
+			t.Errorf("Role %s grants %+v; want only %+v", role.Name, role.Rules, rule)
+		}
+	}
+	config := r.configMaps["prometheus-config"]
+	if config == nil || config.Namespace != "monitoring" {
+		t.Fatal("no ConfigMap prometheus-config in namespace monitoring")
+	}
+	if !strings.Contains(config.Data["prometheus.yml"], "names: [seminarhub-dev]") {
+		t.Error("Prometheus's pod discovery does not name the namespace its Role is in (seminarhub-dev)")
 	}
 }

@@ -165,6 +165,7 @@ func TestTheProductOnKubernetes(t *testing.T) {
 		{"the e2e suite and the browser flows pass through the edge Service over HTTPS", theEndToEndSuite},
 		{"services find each other by name through cluster DNS", clusterDNS},
 		{"one request is one trace across every part", oneTrace},
+		{"Prometheus in namespace monitoring scrapes every pod and part, and may read nothing more", monitoring},
 		{"the gateway's HPA scales out under load and back when it ends", autoscaling},
 		{"rollouts of every tier under load fail no request", rollouts},
 		{"a deleted gateway pod fails no request; a killed one is counted", podLoss},
@@ -185,11 +186,12 @@ func TestTheProductOnKubernetes(t *testing.T) {
 }
 
 // deployments are what make deploy rolls out; devImages are all our
-// images, built by `docker compose build`: theirs and PostgreSQL's (with
-// pgBackRest).
+// images, built by `docker compose build`: theirs, PostgreSQL's (with
+// pgBackRest) and the collector's (the edge pods' metrics, and the
+// monitoring namespace's PostgreSQL and Redis).
 var (
 	deployments = []string{"user", "content", "gateway", "edge"}
-	devImages   = append(slices.Clone(deployments), "postgres")
+	devImages   = append(slices.Clone(deployments), "postgres", "collector")
 )
 
 // applyTheDevOverlay builds our images from the Dockerfiles, gets every
@@ -312,7 +314,10 @@ func overlay(name, components, extra string) string {
 	_ = os.MkdirAll(dir, 0o755)
 	k := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../../../deploy/k8s/overlays/dev]\n"
 	if components != "" {
-		k += "namespace: " + ns + "\ncomponents: [" + components + "]\n"
+		// A component's resources name no namespace; the monitoring stack's
+		// keep their own (as in the dev overlay).
+		k += "components: [" + components + "]\ntransformers:\n  - |-\n    apiVersion: builtin\n    kind: NamespaceTransformer\n" +
+			"    metadata: {name: " + ns + ", namespace: " + ns + "}\n    unsetOnly: true\n"
 	}
 	_ = os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k+extra), 0o644)
 	return dir

@@ -190,13 +190,15 @@ func dryRuns(t *testing.T) {
 // object of it is left, its volume's data included.
 func deleteTheDevOverlay(t *testing.T) {
 	kubectl(t, "delete", "-k", "deploy/k8s/overlays/dev", "--wait=true", "--timeout=3m")
-	blackbox.WaitFor(t, "namespace "+ns+" gone", 3*time.Minute, func() bool {
-		_, err := kubectlErr("get", "namespace", ns)
-		return err != nil
-	})
-	blackbox.WaitFor(t, "its PersistentVolumes gone", 2*time.Minute, func() bool {
+	for _, namespace := range []string{ns, "monitoring"} {
+		blackbox.WaitFor(t, "namespace "+namespace+" gone", 3*time.Minute, func() bool {
+			_, err := kubectlErr("get", "namespace", namespace)
+			return err != nil
+		})
+	}
+	blackbox.WaitFor(t, "their PersistentVolumes gone", 2*time.Minute, func() bool {
 		out, _ := kubectlErr("get", "pv", "-o", "jsonpath={range .items[*]}{.spec.claimRef.namespace} {end}")
-		return !strings.Contains(out, ns)
+		return !strings.Contains(out, ns) && !strings.Contains(out, "monitoring")
 	})
 	if left := kubectl(t, "get", "all,configmaps,secrets,pvc,networkpolicies,roles,rolebindings", "-A", "-l", "app.kubernetes.io/part-of=seminarhub", "-o", "name"); left != "" {
 		t.Fatalf("left behind: %s", left)

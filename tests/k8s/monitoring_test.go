@@ -58,7 +58,7 @@ func monitoring(t *testing.T) {
 		LastError string            `json:"lastError"`
 	}
 	var last []target
-	blackbox.WaitFor(t, "one healthy target per pod of every tier, the collector, Alertmanager and Prometheus", 2*time.Minute, func() bool {
+	blackbox.WaitFor(t, "one healthy target per pod of every tier, the collector, kube-state-metrics, Alertmanager and Prometheus", 2*time.Minute, func() bool {
 		var data struct {
 			ActiveTargets []target `json:"activeTargets"`
 		}
@@ -75,7 +75,7 @@ func monitoring(t *testing.T) {
 				return false
 			}
 		}
-		return up["collector"] == 1 && up["alertmanager"] == 1 && up["prometheus"] == 1
+		return up["collector"] == 1 && up["kube-state-metrics"] == 1 && up["alertmanager"] == 1 && up["prometheus"] == 1
 	})
 	for _, tg := range last {
 		if tg.Health != "up" {
@@ -85,7 +85,7 @@ func monitoring(t *testing.T) {
 			t.Errorf("target of job %s has instance %q; want its pod's name", j, tg.Labels["instance"])
 		}
 	}
-	t.Logf("targets up: %v pods, and the collector, Alertmanager and Prometheus", ready)
+	t.Logf("targets up: %v pods, and the collector, kube-state-metrics, Alertmanager and Prometheus", ready)
 
 	for _, q := range []string{
 		`http_server_request_duration_seconds_bucket{job="gateway",http_route="/api/v1/seminar",http_request_method="GET",le="0.05"}`,
@@ -97,6 +97,10 @@ func monitoring(t *testing.T) {
 		`nginx_requests_total{job="edge"} > 0`,
 		`nginx_connections_current{job="edge",state="active"} > 0`,
 		`seminar_seats_capacity{job="content"}`,
+		// The autoscalers' state, for SeminarhubAutoscalerAtMaximum (the
+		// dev overlay's gateway: at most 3).
+		`kube_horizontalpodautoscaler_spec_max_replicas{namespace="seminarhub-dev",horizontalpodautoscaler="gateway"} == 3`,
+		`kube_horizontalpodautoscaler_status_current_replicas{namespace="seminarhub-dev",horizontalpodautoscaler="gateway"} >= 1`,
 		`slo:sli_error:ratio_rate5m{sloth_slo="requests-availability"} >= 0`,
 	} {
 		blackbox.WaitFor(t, q, time.Minute, func() bool { return promQuery(t, q) > 0 })

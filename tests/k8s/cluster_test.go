@@ -242,8 +242,13 @@ func applyTheDevOverlay(t *testing.T) {
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(crt)
+	// HTTP/2, as every browser speaks to the edge: a stopping edge pod says
+	// GOAWAY and the client moves on. Over HTTP/1.1 a request sent on a
+	// kept-alive connection as the pod closes it is lost, and Go does not
+	// resend a PUT (docs/deploy.md has the numbers).
 	env.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, MaxIdleConnsPerHost: 100,
+		ForceAttemptHTTP2: true,
 	}}
 	// Available pods are not reachable yet: kube-proxy writes a Service's
 	// rules a moment after its endpoints turn ready, and until then the

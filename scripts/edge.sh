@@ -9,6 +9,7 @@
 #   EDGE_WEB_ROOT    the built front end (web/dist)
 #   EDGE_TLS_DIR     holds tls.crt/tls.key; a localhost certificate is made when absent
 #   EDGE_AUTH_RATE   signup/login rate limit per client (default 20r/s, as shipped)
+#   EDGE_METRICS_LOG syslog address:port for the monitoring collector's line per answer (default: none)
 #   EDGE_LOG_DIR     where access/error logs go (default: stdout/stderr)
 #
 #   scripts/edge.sh render OUTDIR     write OUTDIR/nginx.conf and friends, then nginx -t
@@ -63,6 +64,7 @@ render() {
   fi
   # The flood guard's rate, written as the image writes it at start.
   sh "$SRC/docker-entrypoint.d/30-seminarhub-limits.sh" "$out/tmp/seminarhub-limits.conf"
+  sh "$SRC/docker-entrypoint.d/35-seminarhub-metrics-log.sh" "$out/tmp/seminarhub-metrics-log.conf"
   chmod 1777 "$out/tmp"
   sed -i \
     -e "s|listen 8080 default_server;|listen 127.0.0.1:$http default_server;|" \

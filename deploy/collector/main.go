@@ -16,7 +16,7 @@ import (
 func main() {
 	info := component.BuildInfo{
 		Command:     "seminarhub-collector",
-		Description: "seminarhub's OpenTelemetry Collector (PostgreSQL, Redis, Nginx → Prometheus)",
+		Description: "seminarhub's OpenTelemetry Collector (PostgreSQL, Redis, Nginx and its access log → Prometheus)",
 		Version:     "0.148.0",
 	}
 

@@ -149,15 +149,14 @@ func TestEveryDeploymentHasProbesResourcesAndALockedDownSecurityContext(t *testi
 					t.Errorf("%s/%s: CPU and memory requests and limits are required", d.Name, c.Name)
 				}
 			}
-			for i, c := range pod.Containers {
+			for _, c := range running(pod) {
 				if c.ReadinessProbe == nil || c.LivenessProbe == nil {
 					t.Errorf("%s/%s: readiness and liveness probes are required", d.Name, c.Name)
 				}
-				// The rest of a tier's rules are for its server, not for a
-				// sidecar beside it (the edge's metrics).
-				if i > 0 {
-					continue
-				}
+			}
+			// The rest of a tier's rules are for its server, not for a
+			// sidecar beside it (the edge's metrics).
+			for _, c := range pod.Containers[:1] {
 				if ours(d) && (c.StartupProbe == nil || c.Lifecycle == nil || c.Lifecycle.PreStop == nil) {
 					t.Errorf("%s/%s: startup probe and preStop pause are required", d.Name, c.Name)
 				}
@@ -224,7 +223,7 @@ func TestEachHPAScalesAnExistingDeploymentThatRequestsCPU(t *testing.T) {
 				continue
 			}
 			scaled[ref.Name] = true
-			for _, c := range target.Spec.Template.Spec.Containers {
+			for _, c := range running(target.Spec.Template.Spec) {
 				if c.Resources.Requests.Cpu().IsZero() {
 					t.Errorf("HPA %s: container %s requests no CPU, so utilisation is undefined", h.Name, c.Name)
 				}
@@ -278,9 +277,21 @@ func TestServicesSelectPodsAndExposeTheirPorts(t *testing.T) {
 	})
 }
 
+// running is what runs for a pod's whole life: its containers and its
+// native sidecars (init containers that restart always).
+func running(pod corev1.PodSpec) []corev1.Container {
+	var cs []corev1.Container
+	for _, c := range pod.InitContainers {
+		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			cs = append(cs, c)
+		}
+	}
+	return append(cs, pod.Containers...)
+}
+
 func hasPort(pods []corev1.PodSpec, target string) bool {
 	for _, p := range pods {
-		for _, c := range p.Containers {
+		for _, c := range running(p) {
 			for _, cp := range c.Ports {
 				if cp.Name == target || fmt.Sprint(cp.ContainerPort) == target {
 					return true

@@ -159,7 +159,7 @@ func query(t *testing.T, q string) []struct {
 // each latency objective, and its PostgreSQL pool.
 func TestPrometheusScrapesEveryServiceAndTheirNumbersAreThere(t *testing.T) {
 	blackbox.WaitFor(t, "every target up", time.Minute, func() bool {
-		return len(query(t, `up{job=~"gateway|user|content|collector|alertmanager|prometheus"} == 1`)) == 6
+		return len(query(t, `up{job=~"gateway|user|content|collector|edge|alertmanager|prometheus"} == 1`)) == 7
 	})
 	token := signup(t, "instructor")
 	if resp, body := request(t, "GET", "/api/v1/seminar/", token, nil, nil); resp.StatusCode != 200 {
@@ -171,15 +171,20 @@ func TestPrometheusScrapesEveryServiceAndTheirNumbersAreThere(t *testing.T) {
 		`pgxpool_max_connections{job="user"}`,
 		`pgxpool_max_connections{job="content"}`,
 		`cache_requests_total{job="content"}`,
-		// PostgreSQL, Redis and the edge, through the collector.
+		// PostgreSQL and Redis through the collector; the edge through
+		// the one in its network, its answers by status among them.
 		`postgresql_backends{job="collector",postgresql_database_name="seminarhub_content"}`,
 		`postgresql_connection_max{job="collector"}`,
 		`postgresql_wal_age_seconds{job="collector"}`,
 		`redis_keyspace_hits_total{job="collector"}`,
 		`redis_keys_evicted_total{job="collector"}`,
 		`redis_maxmemory_bytes{job="collector"} > 0`,
-		`nginx_requests_total{job="collector"} > 0`,
-		`nginx_connections_current{job="collector",state="active"} > 0`,
+		`nginx_requests_total{job="edge"} > 0`,
+		`nginx_connections_current{job="edge",state="active"} > 0`,
+		`edge_requests_total{job="edge",http_response_status_code="201"} > 0`,
+		`edge_request_duration_seconds_bucket{job="edge",http_response_status_code="200",le="0.05"} > 0`,
+		// Without a random id per collector start (one edge, one writer).
+		`count(edge_requests_total{job="edge",http_response_status_code="201"}) == 1`,
 		// The SLIs, recorded from the rules (0 errors is 0, not absent).
 		`slo:sli_error:ratio_rate5m{sloth_slo="requests-availability"} >= 0`,
 		`slo:sli_error:ratio_rate5m{sloth_slo="reads-latency"}`,

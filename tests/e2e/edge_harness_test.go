@@ -22,6 +22,8 @@ type edgeOptions struct {
 	rate     string // signup/login limit
 	upstream string // unix:/path or host:port, several separated by spaces
 	webRoot  string // default: the suite's stand-in web root
+	// metricsLog: where a line per answer goes (EDGE_METRICS_LOG), or "".
+	metricsLog string
 }
 
 // startEdge renders, checks (nginx -t) and starts an Nginx in the foreground.
@@ -36,7 +38,7 @@ func (s *stack) startEdge(name string, o edgeOptions) (*edge, error) {
 	render.Env = append(os.Environ(),
 		"EDGE_MODE="+o.mode, "EDGE_HTTP_PORT="+port(httpAddr), "EDGE_HTTPS_PORT="+port(httpsAddr),
 		"EDGE_UPSTREAM="+o.upstream, "EDGE_WEB_ROOT="+o.webRoot, "EDGE_TLS_DIR="+filepath.Join(s.dir, "tls"),
-		"EDGE_AUTH_RATE="+o.rate, "EDGE_LOG_DIR="+e.dir)
+		"EDGE_AUTH_RATE="+o.rate, "EDGE_LOG_DIR="+e.dir, "EDGE_METRICS_LOG="+o.metricsLog)
 	if out, err := render.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("render edge %s: %w\n%s", name, err, out)
 	}

@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -199,6 +201,79 @@ func TestAnEdgeAuthRateThatIsNotARateStopsTheEdge(t *testing.T) {
 	out, err := render.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "EDGE_AUTH_RATE must be a rate") {
 		t.Fatalf("EDGE_AUTH_RATE=fast: %v\n%s; want a refusal naming the variable", err, out)
+	}
+}
+
+// With EDGE_METRICS_LOG set, the edge sends one syslog line over UDP per
+// answer — its status and time, the edge's own 502 among them — which the
+// monitoring collector counts (deploy/collector/nginx.yaml parses exactly
+// this: an RFC 3164 header, then JSON).
+func TestTheEdgeSendsALinePerAnswerToTheMetricsLog(t *testing.T) {
+	sys.ownStack(t, "starts an edge of its own")
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	e, err := sys.startEdge("edge-metrics-log", edgeOptions{mode: "local", rate: "20r/s",
+		upstream: "127.0.0.1:1", metricsLog: conn.LocalAddr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// startEdge's own readiness checks answered too: drain them first.
+	drain(conn, 300*time.Millisecond)
+	for _, path := range []string{"/index.html", "/api/v1/seminar/"} {
+		resp, err := http.Get(e.http + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+	}
+	header := regexp.MustCompile(`^<\d+>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ edge: (\{.*\})$`)
+	var statuses []string
+	for _, line := range drain(conn, 2*time.Second) {
+		m := header.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("line %q is not an RFC 3164 message with the edge's tag and JSON", line)
+		}
+		var answer struct {
+			Status string   `json:"http.response.status_code"`
+			Time   *float64 `json:"edge.request_time"`
+		}
+		if err := json.Unmarshal([]byte(m[1]), &answer); err != nil || answer.Time == nil || *answer.Time < 0 {
+			t.Fatalf("line %q: %v; want the status and the request's time", line, err)
+		}
+		statuses = append(statuses, answer.Status)
+	}
+	if want := []string{"200", "502"}; !slices.Equal(statuses, want) {
+		t.Fatalf("lines for statuses %v; want %v, one per answer", statuses, want)
+	}
+}
+
+// drain returns the datagrams that arrive until none has for quiet.
+func drain(conn net.PacketConn, quiet time.Duration) []string {
+	var lines []string
+	buf := make([]byte, 4096)
+	for {
+		_ = conn.SetReadDeadline(time.Now().Add(quiet))
+		n, _, err := conn.ReadFrom(buf)
+		if err != nil {
+			return lines
+		}
+		lines = append(lines, string(buf[:n]))
+	}
+}
+
+// EDGE_METRICS_LOG that is not an address and port stops the edge at start,
+// naming the variable.
+func TestAnEdgeMetricsLogThatIsNotAnAddressStopsTheEdge(t *testing.T) {
+	sys.ownStack(t, "renders an edge of its own")
+	render := exec.Command(filepath.Join(sys.root, "scripts", "edge.sh"), "render", t.TempDir())
+	render.Env = append(os.Environ(), "EDGE_METRICS_LOG=collector", "EDGE_HTTP_PORT=1", "EDGE_HTTPS_PORT=2",
+		"EDGE_UPSTREAM=unix:/nonexistent.sock", "EDGE_WEB_ROOT="+sys.webRoot, "EDGE_TLS_DIR="+filepath.Join(sys.dir, "tls"))
+	out, err := render.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "EDGE_METRICS_LOG must be an address and port") {
+		t.Fatalf("EDGE_METRICS_LOG=collector: %v\n%s; want a refusal naming the variable", err, out)
 	}
 }
 

@@ -96,6 +96,9 @@ func monitoring(t *testing.T) {
 		// Each edge pod's own Nginx, by its sidecar.
 		`nginx_requests_total{job="edge"} > 0`,
 		`nginx_connections_current{job="edge",state="active"} > 0`,
+		// and its answers by status, counted from its access log.
+		`edge_requests_total{job="edge",http_response_status_code="200"} > 0`,
+		`edge_request_duration_seconds_count{job="edge",http_response_status_code="200"} > 0`,
 		`seminar_seats_capacity{job="content"}`,
 		// The autoscalers' state, for SeminarhubAutoscalerAtMaximum (the
 		// dev overlay's gateway: at most 3).
@@ -107,6 +110,11 @@ func monitoring(t *testing.T) {
 	}
 	if q := fmt.Sprintf(`count(nginx_requests_total{job="edge"}) == %d`, ready["edge"]); promQuery(t, q) != 1 {
 		t.Errorf("the edge's request counters are not one per pod (%d pods)", ready["edge"])
+	}
+	// Every pod's probes are answered 200: one series each, no more (the
+	// collector's random id per start is dropped).
+	if q := fmt.Sprintf(`count(edge_requests_total{job="edge",http_response_status_code="200"}) == %d`, ready["edge"]); promQuery(t, q) != 1 {
+		t.Errorf("the edge's answers by status are not one series per pod (%d pods)", ready["edge"])
 	}
 
 	var rules struct {

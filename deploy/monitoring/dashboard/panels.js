@@ -15,10 +15,19 @@ window.PANELS = [
   { section: 'Errors' },
   { title: 'Share of answers that are 5xx', unit: 'percent',
     queries: [{ expr: 'sum by (job) (rate(http_server_request_duration_seconds_count{job=~"gateway|user|content",http_response_status_code=~"5.."}[5m])) / sum by (job) (rate(http_server_request_duration_seconds_count{job=~"gateway|user|content"}[5m])) or sum by (job) (0 * rate(http_server_request_duration_seconds_count{job=~"gateway|user|content"}[5m]))', legend: '{job}' }] },
+  { title: 'Edge: answers per second by status class', unit: 'rps',
+    queries: [{ expr: 'sum by (class) (label_replace(rate(edge_requests_total[1m]), "class", "${1}xx", "http_response_status_code", "(.).."))', legend: '{class}' }] },
+  { title: 'Edge: share of answers that are 5xx (the availability SLI)', unit: 'percent',
+    queries: [{ expr: '(sum(rate(edge_requests_total{http_response_status_code=~"5.."}[5m])) or sum(0 * rate(edge_requests_total[5m]))) / sum(rate(edge_requests_total[5m]))', legend: '5xx' }] },
   { title: 'Error budget left this month (availability, 99.9 %)', unit: 'percent',
     queries: [{ expr: 'slo:period_error_budget_remaining:ratio{sloth_slo="requests-availability"}', legend: 'budget left' }] },
 
   { section: 'Latency' },
+  { title: 'Edge: p50 and p99 of every answer (static files too)', unit: 'ms',
+    queries: [
+      { expr: '1000 * histogram_quantile(0.5, sum by (le) (rate(edge_request_duration_seconds_bucket[5m])))', legend: 'p50' },
+      { expr: '1000 * histogram_quantile(0.99, sum by (le) (rate(edge_request_duration_seconds_bucket[5m])))', legend: 'p99' },
+    ] },
   { title: 'Gateway reads (GET): p50 and p99', unit: 'ms',
     queries: [
       { expr: '1000 * histogram_quantile(0.5, sum by (le) (rate(http_server_request_duration_seconds_bucket{job="gateway",http_request_method="GET",http_route=~"/api/.*"}[5m])))', legend: 'p50' },

@@ -173,6 +173,37 @@ alertmanager_bins() {
   echo "$out"
 }
 
+# prometheus_bins prints a directory holding prometheus and promtool of the
+# release tools/prometheus pins, with its web UI built and embedded as in
+# the release images (deploy/standins/prometheus/build-ui.sh: pnpm, with the
+# Node of our own web build, deploy/nginx/Dockerfile) — once per version and
+# recipe, then cached.
+prometheus_bins() {
+  local version release node out src tmp
+  version=$(awk '$1 == "github.com/prometheus/prometheus" { print $2 }' tools/prometheus/go.mod)
+  # The Go module's v0.316.0 is Prometheus 3.16.0.
+  release=${version#v0.}
+  release="${release:0:1}.${release:1}"
+  node=$(sed -n 's/^FROM node:\([0-9.]*\)-.*/\1/p' deploy/nginx/Dockerfile)
+  out="$CACHE/standins/prometheus-ui-$version-$(sha256sum "$STANDINS/prometheus/build-ui.sh" | cut -c1-12)"
+  if [ ! -x "$out/promtool" ]; then
+    log "building prometheus ($version) with its web UI from its Go module (once; about ten minutes)"
+    src=$(cd tools/prometheus && GOWORK=off go mod download -json "github.com/prometheus/prometheus@$version" | awk -F'"' '$2 == "Dir" { print $4 }')
+    tmp=$(mktemp -d)
+    cp -r "$src/." "$tmp/" && chmod -R u+w "$tmp"
+    if ! "$STANDINS/prometheus/build-ui.sh" "$tmp" "$(node_dist_for "$node")/node" >&2; then
+      rm -rf "$tmp"
+      log "Prometheus's web UI did not build"
+      return 1
+    fi
+    mkdir -p "$out.tmp"
+    (cd "$tmp" && GOWORK=off CGO_ENABLED=0 go build -tags builtinassets -trimpath \
+      -ldflags "-s -w -X github.com/prometheus/common/version.Version=$release" -o "$out.tmp/" ./cmd/prometheus ./cmd/promtool)
+    rm -rf "$tmp" "$out" && mv "$out.tmp" "$out"
+  fi
+  echo "$out"
+}
+
 # pause_bin prints the pod sandbox's program: pause.c of the Kubernetes
 # release tools/kubernetes pins, compiled static.
 pause_bin() {
@@ -211,15 +242,13 @@ build_standin() {
     kube-state-metrics) cp "$(tool_bin kube-state-metrics k8s.io/kube-state-metrics/v2 k8s.io/kube-state-metrics/v2)" "$ctx/kube-state-metrics" ;;
     kube-network-policies) cp "$(tool_bin kube-network-policies sigs.k8s.io/kube-network-policies sigs.k8s.io/kube-network-policies/cmd)" "$ctx/netpol" ;;
     kubectl) cp "$(scripts/cluster.sh binaries)/kubectl" "$ctx/kubectl" ;;
-    prometheus)
-      cp "$(tool_bin prometheus github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/prometheus)" "$ctx/prometheus"
-      cp "$(tool_bin prometheus github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/promtool)" "$ctx/promtool" ;;
+    prometheus) cp "$(prometheus_bins)"/{prometheus,promtool} "$ctx/" ;;
     alertmanager) cp "$(alertmanager_bins)"/{alertmanager,amtool} "$ctx/" ;;
     local-path-provisioner) cp "$(tool_bin local-path-provisioner github.com/rancher/local-path-provisioner github.com/rancher/local-path-provisioner)" "$ctx/local-path-provisioner" ;;
   esac
   chmod -R u+w "$ctx"
   log "building stand-in $ref from deploy/standins/$name"
-  if ! docker buildx build --quiet --build-arg "BASE=$BASE" --label "$LABEL=$name" --tag "$ref" "$ctx" >/dev/null; then
+  if ! docker buildx build --quiet --build-arg "BASE=$BASE" --label "$LABEL=$(recipe "$name")" --tag "$ref" "$ctx" >/dev/null; then
     rm -rf "$ctx"
     log "the stand-in for $ref did not build"
     return 1
@@ -227,12 +256,22 @@ build_standin() {
   rm -rf "$ctx"
 }
 
+# recipe NAME names what a stand-in is built from: its folder's files.
+# A stand-in is labelled with it, and rebuilt when the recipe changes.
+recipe() {
+  echo "$1@$(cd "$STANDINS/$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)"
+}
+
 # provide REF... makes each REF present in the engine.
 provide() {
-  local ref name
+  local ref name built
   for ref in "$@"; do
-    if docker image inspect "$ref" >/dev/null 2>&1; then
-      continue
+    if built=$(docker image inspect --format "{{index .Config.Labels \"$LABEL\"}}" "$ref" 2>/dev/null); then
+      # Present: the real image (no label), or a stand-in of this recipe.
+      if [ -z "$built" ] || [ "$built" = "<no value>" ] || ! name=$(standin_for "$ref") || [ "$built" = "$(recipe "$name")" ]; then
+        continue
+      fi
+      log "the stand-in for $ref was built from an older recipe; rebuilding it"
     fi
     if timeout 60 docker pull --quiet "$ref" >/dev/null 2>&1; then
       log "pulled $ref"

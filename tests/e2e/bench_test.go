@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -275,6 +276,26 @@ func BenchmarkHotReads(b *testing.B) {
 	if benchEdge, err = sys.startEdge("edge-bench", edgeOptions{mode: "local", rate: "100000r/s", upstream: "unix:" + sys.socket}); err != nil {
 		b.Fatal(err)
 	}
+	// The same edge sending a line per answer to a collector's socket
+	// (EDGE_METRICS_LOG): what counting answers by status costs Nginx.
+	sink, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			if _, _, err := sink.ReadFrom(buf); err != nil {
+				return
+			}
+		}
+	}()
+	counted, err := sys.startEdge("edge-bench-counted", edgeOptions{mode: "local", rate: "100000r/s",
+		upstream: "unix:" + sys.socket, metricsLog: sink.LocalAddr().String()})
+	if err != nil {
+		b.Fatal(err)
+	}
 	const d = 5 * time.Second
 	rows := []struct {
 		name   string
@@ -286,8 +307,10 @@ func BenchmarkHotReads(b *testing.B) {
 	}{
 		{"static file, same bytes (reference)", "/bench-list.json", nil, "", 64, ""},
 		{"  the same file from a plain Nginx", "/bench-list.json", nil, "", 64, plain},
+		{"  the same, a line per answer sent", "/bench-list.json", nil, "", 64, counted.http},
 		{"GET /api/v1/seminar/ (cached)", "/api/v1/seminar/", auth, "", 64, ""},
 		{"  the same, two gateway replicas", "/api/v1/seminar/", auth, "", 64, sys.gateway},
+		{"  the same, a line per answer sent", "/api/v1/seminar/", auth, "", 64, counted.http},
 		{"GET /api/v1/seminar/{id}/ (25 members)", seminarPath(shape.seminar, ""), auth, "", 64, ""},
 		{"GET /api/v1/user/me/", "/api/v1/user/me/", auth, "", 64, ""},
 		{"GET /api/v1/seminar/?name= (uncached)", "/api/v1/seminar/?name=Seminar", auth, "", 64, ""},

@@ -50,3 +50,22 @@ for (const [name, viewport] of [['desktop', { width: 1280, height: 900 }], ['pho
     await page.close()
   })
 }
+
+// Prometheus's own pages, beside the dashboard: the query page runs a query
+// and tables its series (the gateway's target), and the alerts page lists
+// the rules. (The stand-in image builds the UI from Prometheus's module as
+// the release does.)
+test('Prometheus\'s own query and alerts pages work', opts, async () => {
+  const origin = new URL(URL_).origin
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+  const errors = []
+  page.on('pageerror', (e) => errors.push(String(e)))
+  await page.goto(`${origin}/query?g0.expr=${encodeURIComponent('up{job="gateway"}')}&g0.tab=table`)
+  await page.getByText('gateway:9090').first().waitFor({ timeout: 30000 })
+  await page.screenshot({ path: join(ARTIFACTS, 'prometheus-query.png'), fullPage: true })
+  await page.goto(`${origin}/alerts`)
+  await page.getByText('SeminarhubErrorBudgetBurn').first().waitFor({ timeout: 30000 })
+  await page.screenshot({ path: join(ARTIFACTS, 'prometheus-alerts.png'), fullPage: true })
+  assert.deepEqual(errors, [])
+  await page.close()
+})

@@ -212,8 +212,14 @@ flow('a revoked token sends the person to log in', async () => {
   // The token is revoked elsewhere (another tab logging out, say).
   const res = await fetch(`${BASE}/api/v1/user/logout/`, { method: 'POST', headers: { Authorization: `Token ${token}` } })
   assert.equal(res.status, 200)
+  // What the reloaded page asked and was told, to say why if no notice comes.
+  const answers = []
+  p.on('response', (r) => r.url().includes('/api/') && answers.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`))
+  p.on('requestfailed', (r) => answers.push(`${r.method()} ${new URL(r.url()).pathname} failed: ${r.failure()?.errorText}`))
   await p.reload()
-  await p.getByText('Your session has ended. Please log in again.').waitFor()
+  await p.getByText('Your session has ended. Please log in again.').waitFor().catch((e) => {
+    throw new Error(`${e.message}\nthe API after the reload: ${answers.join('; ') || 'nothing'}`)
+  })
 })
 
 // The API as a script, for data no form would let a person type quickly.

@@ -19,8 +19,18 @@ import (
 // of the node's gateway pods evicts one and then waits on the budget (the
 // replacement cannot be scheduled on the cordoned node) until it gives up.
 func disruptionBudgets(t *testing.T) {
-	setMinReplicas(t, "gateway", 2)
-	defer kubectl(t, "-n", ns, "patch", "hpa", "gateway", "-p", `{"spec":{"minReplicas":1}}`)
+	// Exactly two: the autoscaler may hold three after the class of 200,
+	// and with three one-available allows two evictions.
+	ceiling := kubectl(t, "-n", ns, "get", "hpa", "gateway", "-o", "jsonpath={.spec.maxReplicas}")
+	kubectl(t, "-n", ns, "patch", "hpa", "gateway", "-p", `{"spec":{"minReplicas":2,"maxReplicas":2}}`)
+	defer kubectl(t, "-n", ns, "patch", "hpa", "gateway", "-p", `{"spec":{"minReplicas":1,"maxReplicas":`+ceiling+`}}`)
+	blackbox.WaitFor(t, "two gateway pods, both ready, and the budget allowing one eviction", 3*time.Minute, func() bool {
+		out, _ := kubectlErr("-n", ns, "get", "deployment", "gateway", "-o", "jsonpath={.status.replicas} {.status.readyReplicas}")
+		allowed, _ := kubectlErr("-n", ns, "get", "pdb", "gateway", "-o", "jsonpath={.status.currentHealthy} {.status.disruptionsAllowed}")
+		running := strings.Fields(kubectl(t, "-n", ns, "get", "pod", "-l", "app.kubernetes.io/name=gateway",
+			"--field-selector=status.phase=Running", "-o", "jsonpath={.items[*].metadata.name}"))
+		return out == "2 2" && allowed == "2 1" && len(running) == 2
+	})
 	pods := strings.Fields(kubectl(t, "-n", ns, "get", "pod", "-l", "app.kubernetes.io/name=gateway",
 		"--field-selector=status.phase=Running", "-o", "jsonpath={.items[*].metadata.name}"))
 	if len(pods) < 2 {

@@ -187,7 +187,7 @@ prometheus_bins() {
   node=$(sed -n 's/^FROM node:\([0-9.]*\)-.*/\1/p' deploy/nginx/Dockerfile)
   out="$CACHE/standins/prometheus-ui-$version-$(sha256sum "$STANDINS/prometheus/build-ui.sh" | cut -c1-12)"
   if [ ! -x "$out/promtool" ]; then
-    log "building prometheus ($version) with its web UI from its Go module (once; about ten minutes)"
+    log "building prometheus ($version) with its web UI from its Go module (once; a few minutes)"
     src=$(cd tools/prometheus && GOWORK=off go mod download -json "github.com/prometheus/prometheus@$version" | awk -F'"' '$2 == "Dir" { print $4 }')
     tmp=$(mktemp -d)
     cp -r "$src/." "$tmp/" && chmod -R u+w "$tmp"

@@ -194,13 +194,20 @@ func TestProductionRedirectsPlainHTTPToHTTPS(t *testing.T) {
 // not a rate stops the edge at start, naming the variable, rather than
 // starting it with no limit or a surprising one.
 func TestAnEdgeAuthRateThatIsNotARateStopsTheEdge(t *testing.T) {
+	renderRefused(t, "EDGE_AUTH_RATE=fast", "EDGE_AUTH_RATE must be a rate")
+}
+
+// renderRefused renders an edge with setting added and wants it refused
+// with a message that says want.
+func renderRefused(t *testing.T, setting, want string) {
+	t.Helper()
 	sys.ownStack(t, "renders an edge of its own")
 	render := exec.Command(filepath.Join(sys.root, "scripts", "edge.sh"), "render", t.TempDir())
-	render.Env = append(os.Environ(), "EDGE_AUTH_RATE=fast", "EDGE_HTTP_PORT=1", "EDGE_HTTPS_PORT=2",
+	render.Env = append(os.Environ(), setting, "EDGE_HTTP_PORT=1", "EDGE_HTTPS_PORT=2",
 		"EDGE_UPSTREAM=unix:/nonexistent.sock", "EDGE_WEB_ROOT="+sys.webRoot, "EDGE_TLS_DIR="+filepath.Join(sys.dir, "tls"))
 	out, err := render.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "EDGE_AUTH_RATE must be a rate") {
-		t.Fatalf("EDGE_AUTH_RATE=fast: %v\n%s; want a refusal naming the variable", err, out)
+	if err == nil || !strings.Contains(string(out), want) {
+		t.Fatalf("%s: %v\n%s; want a refusal naming the variable", setting, err, out)
 	}
 }
 
@@ -267,14 +274,7 @@ func drain(conn net.PacketConn, quiet time.Duration) []string {
 // EDGE_METRICS_LOG that is not an address and port stops the edge at start,
 // naming the variable.
 func TestAnEdgeMetricsLogThatIsNotAnAddressStopsTheEdge(t *testing.T) {
-	sys.ownStack(t, "renders an edge of its own")
-	render := exec.Command(filepath.Join(sys.root, "scripts", "edge.sh"), "render", t.TempDir())
-	render.Env = append(os.Environ(), "EDGE_METRICS_LOG=collector", "EDGE_HTTP_PORT=1", "EDGE_HTTPS_PORT=2",
-		"EDGE_UPSTREAM=unix:/nonexistent.sock", "EDGE_WEB_ROOT="+sys.webRoot, "EDGE_TLS_DIR="+filepath.Join(sys.dir, "tls"))
-	out, err := render.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "EDGE_METRICS_LOG must be an address and port") {
-		t.Fatalf("EDGE_METRICS_LOG=collector: %v\n%s; want a refusal naming the variable", err, out)
-	}
+	renderRefused(t, "EDGE_METRICS_LOG=collector", "EDGE_METRICS_LOG must be an address and port")
 }
 
 func TestSignupAndLoginAreRateLimitedPerClientWithJSON429(t *testing.T) {
